@@ -1,0 +1,6 @@
+"""`python -m comunicast`."""
+
+from comunicast.cli.app import main
+
+if __name__ == "__main__":
+    main()

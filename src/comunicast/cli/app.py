@@ -1,0 +1,162 @@
+"""The typer app, global options, and the one place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from comunicast import __version__
+from comunicast.errors import ComunicastError, DraftError
+from comunicast.i18n import _
+
+if TYPE_CHECKING:
+    from comunicast.config import Config
+
+#: Exit code for a bug in comunicast itself (BSD sysexits EX_SOFTWARE), distinct from SPEC §3.1.
+EXIT_INTERNAL = 70
+
+
+@dataclass
+class _State:
+    config_path: Path | None = None
+    debug: bool = False
+    config: Config | None = None
+
+
+state = _State()
+
+
+class _Group(TyperGroup):
+    """Runs commands inside the error boundary, so CliRunner and the console script behave alike."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ComunicastError as exc:
+            if state.debug:
+                import traceback
+
+                traceback.print_exc()
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+
+app = typer.Typer(
+    name="comunicast",
+    cls=_Group,
+    help=_(
+        "Check, render and publish official messages of a Comune to its WhatsApp Channel and "
+        "other channels, exactly once; print the QR code and posters that invite citizens to follow."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"comunicast {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--config",
+            envvar="COMUNICAST_CONFIG",
+            help=_("Path of comunicast.yaml (default: found by walking up from the current folder)."),
+            show_envvar=True,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=_("Show a traceback on errors."))
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help=_("Print the version.")),
+    ] = False,
+) -> None:
+    """Global options; they go before the command."""
+    state.config_path = config
+    state.debug = debug
+    state.config = None
+
+
+def get_config() -> Config:
+    """The project configuration (loaded once per run, honouring --config and COMUNICAST_CONFIG)."""
+    if state.config is None:
+        from comunicast.config import load_config
+        from comunicast.i18n import set_language
+
+        state.config = load_config(state.config_path)
+        set_language(state.config.language)
+    return state.config
+
+
+#: Command modules, in the order `--help` lists them; each exposes `register(app)`.
+COMMANDS: tuple[str, ...] = ()
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMANDS:
+        importlib.import_module(f"comunicast.cli.{name}").register(app)
+
+
+_register_commands()
+
+
+def report_error(exc: ComunicastError) -> None:
+    """Print one clear message for a user error (and its hint) on stderr."""
+    from comunicast.output import warn
+
+    label = _("error")
+    if isinstance(exc, DraftError):
+        for line in str(exc).splitlines():
+            warn(f"{label}: {line}")
+    else:
+        text = str(exc)
+        lines = text.splitlines() or [""]
+        warn(f"{label}: {lines[0]}")
+        for line in lines[1:]:
+            warn(f"  {line}")
+    if exc.hint:
+        warn(f"{_('hint')}: {exc.hint}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `comunicast` command: the one error → exit-code boundary."""
+    try:
+        app(args=argv, prog_name="comunicast")
+    except ComunicastError as exc:
+        if state.debug:
+            import traceback
+
+            traceback.print_exc()
+        report_error(exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write(_("interrupted") + "\n")
+        sys.exit(130)
+    except Exception as exc:  # a bug in comunicast: say so plainly, full detail only with --debug
+        if state.debug:
+            raise
+        from comunicast.output import warn
+
+        warn(
+            _("internal error: {kind}: {msg}").format(kind=type(exc).__name__, msg=exc)
+            + "\n"
+            + _("this is a bug in comunicast; run again with --debug for details and report it")
+        )
+        sys.exit(EXIT_INTERNAL)

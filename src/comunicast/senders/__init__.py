@@ -1,0 +1,1 @@
+"""Sender adapters: where a rendered message goes. Found through entry points `comunicast.senders`."""

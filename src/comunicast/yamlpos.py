@@ -1,0 +1,157 @@
+"""Safe YAML loading that remembers where every key and value came from.
+
+Only plain data is built (SafeLoader: no object-constructing tags), aliases are expanded under a node
+budget (so an alias bomb is an error, not an out-of-memory), duplicate keys are errors, and every key
+and value gets its 1-based line and column in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path_ = tuple[Any, ...]
+
+# libyaml's parser is several times faster and reports the same marks.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: How many nodes one document may expand to; far above any real config or draft.
+MAX_NODES = 20_000
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a key or value starts (1-based), and the scalar style of a value (`|`, `>`, `"`, `'`, None)."""
+
+    line: int
+    column: int
+    style: str | None = None
+
+
+class YamlProblem(Exception):
+    """A YAML document that cannot be loaded; `line`/`column` are 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class Positions:
+    """Places of keys and values, by path of keys from the document root."""
+
+    keys: dict[Path_, Place] = field(default_factory=dict)
+    values: dict[Path_, Place] = field(default_factory=dict)
+
+    def key(self, path: Path_) -> Place | None:
+        """The place of the key at `path`, or of the nearest enclosing key."""
+        path = tuple(path)
+        while path:
+            if path in self.keys:
+                return self.keys[path]
+            path = path[:-1]
+        return None
+
+    def value(self, path: Path_) -> Place | None:
+        """The place of the value at `path`, or of the nearest enclosing one."""
+        path = tuple(path)
+        while True:
+            if path in self.values:
+                return self.values[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def load(text: str, *, line_offset: int = 0) -> tuple[Any, Positions]:
+    """Load one YAML document from `text`; lines are shifted by `line_offset` (front matter)."""
+    loader = _Loader(text)
+    positions = Positions()
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, positions
+        budget = [MAX_NODES]
+        data = _build(loader, node, (), positions, budget, line_offset)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark is None:
+            raise YamlProblem(f"invalid YAML: {problem}") from None
+        raise YamlProblem(
+            f"invalid YAML: {problem}", mark.line + 1 + line_offset, mark.column + 1
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlProblem("YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+    return data, positions
+
+
+def _place(node: yaml.Node, line_offset: int) -> Place:
+    style = getattr(node, "style", None)
+    return Place(node.start_mark.line + 1 + line_offset, node.start_mark.column + 1, style)
+
+
+def _build(
+    loader: Any,
+    node: yaml.Node,
+    path: Path_,
+    positions: Positions,
+    budget: list[int],
+    line_offset: int,
+) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlProblem(
+            f"YAML expands to more than {MAX_NODES} values (too many aliases?)",
+            node.start_mark.line + 1 + line_offset,
+            node.start_mark.column + 1,
+        )
+    positions.values.setdefault(path, _place(node, line_offset))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem(
+                    "mapping keys must be plain values",
+                    key_node.start_mark.line + 1 + line_offset,
+                    key_node.start_mark.column + 1,
+                )
+            key = loader.construct_object(key_node)
+            if key == "<<":
+                raise YamlProblem(
+                    "YAML merge keys (<<) are not supported; write the keys out",
+                    key_node.start_mark.line + 1 + line_offset,
+                    key_node.start_mark.column + 1,
+                )
+            if key in result:
+                raise YamlProblem(
+                    f"duplicate key {key!r}",
+                    key_node.start_mark.line + 1 + line_offset,
+                    key_node.start_mark.column + 1,
+                )
+            child = (*path, key)
+            positions.keys[child] = _place(key_node, line_offset)
+            result[key] = _build(loader, value_node, child, positions, budget, line_offset)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(loader, item, (*path, i), positions, budget, line_offset)
+            for i, item in enumerate(node.value)
+        ]
+    try:
+        return loader.construct_object(node)
+    except yaml.constructor.ConstructorError as exc:
+        raise YamlProblem(
+            f"unsupported YAML tag {node.tag!r}: only plain text, numbers, dates, lists and maps "
+            "are allowed",
+            node.start_mark.line + 1 + line_offset,
+            node.start_mark.column + 1,
+        ) from exc
