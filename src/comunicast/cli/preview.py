@@ -1,0 +1,81 @@
+"""`comunicast preview DRAFT`: the text exactly as it will be sent, with its length per target."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from comunicast.i18n import _
+
+
+class TargetChoice(str, Enum):
+    whatsapp = "whatsapp"
+    telegram = "telegram"
+    plain = "plain"
+
+
+class PreviewFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `preview` command."""
+
+    @app.command(
+        help=_(
+            "Show DRAFT rendered exactly as it will be sent, with its length against each target's "
+            "limit. Without --target: the targets of the draft's senders."
+        )
+    )
+    def preview(
+        draft: Annotated[Path, typer.Argument(help=_("A draft file (.md, .yaml)."))],
+        target: Annotated[
+            Optional[TargetChoice], typer.Option("--target", "-t", help=_("Render for one target."))
+        ] = None,
+        format: Annotated[
+            PreviewFormat, typer.Option("--format", help=_("text or json."))
+        ] = PreviewFormat.text,
+    ) -> None:
+        from comunicast.cli.app import get_config
+        from comunicast.compose import target_texts
+        from comunicast.drafts import draft_files, load_draft
+        from comunicast.output import echo, is_terminal, print_json, stderr_console, warn
+
+        config = get_config()
+        (file,) = draft_files([draft])
+        loaded = load_draft(file, config.tz)
+        texts = target_texts(loaded, config, [target.value] if target else None)
+        if format is PreviewFormat.json:
+            print_json(
+                {
+                    "draft_id": loaded.id,
+                    "targets": [
+                        {"target": t.target, "text": t.text, "length": t.length, "limit": t.limit}
+                        for t in texts
+                    ],
+                }
+            )
+            return
+        for i, item in enumerate(texts):
+            over = item.length > item.limit
+            status = _("{length}/{limit} characters").format(length=item.length, limit=item.limit)
+            if over:
+                status += " — " + _("over the limit by {n}").format(n=item.length - item.limit)
+            header = f"── {item.target} · {status} ──"
+            if len(texts) == 1:
+                # One target: stdout carries exactly the text (ready to pipe or paste).
+                if is_terminal(sys.stderr):
+                    stderr_console().print(header, style="bold red" if over else "bold", markup=False)
+                else:
+                    warn(header)
+                echo(item.text)
+            else:
+                if i:
+                    echo()
+                echo(header)
+                echo(item.text)

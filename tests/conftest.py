@@ -1,0 +1,84 @@
+"""Shared fixtures: tests never touch the user's real environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MINIMAL_CONFIG = """\
+organization:
+  name: Comune di Cremona
+  website: https://www.comune.cremona.it
+channel:
+  invite_url: https://whatsapp.com/channel/0029VaTestTestTestTest00
+timezone: Europe/Rome
+links:
+  allowed_domains: [comune.cremona.it, cremona.it]
+privacy:
+  allow: ["0372 407111", "urp@comune.cremona.it"]
+senders:
+  console:
+    adapter: console
+default_senders: [console]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads the developer's config, state, clock or terminal settings."""
+    for var in ("COMUNICAST_CONFIG", "COMUNICAST_STATE_DIR", "COMUNICAST_NOW", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    yield
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A minimal project folder (comunicast.yaml + messages/) as the current folder."""
+    root = tmp_path / "project"
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def write(path: Path, text: str) -> Path:
+    """Write dedented UTF-8 text, creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def comunicast_exe() -> list[str]:
+    """The installed `comunicast` console script (or `python -m comunicast` beside this Python)."""
+    exe = Path(sys.executable).parent / "comunicast"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("comunicast")
+    return [found] if found else [sys.executable, "-m", "comunicast"]
+
+
+def run_cli(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI in a subprocess, as a user (or cron) would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [*comunicast_exe(), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
