@@ -1,0 +1,486 @@
+"""The ledger: what was published where, every attempt, and the link-check cache (SQLite).
+
+One row per publication revision, keyed by (draft id, sender, revision). A claim is committed to
+disk before any network call, and the outcome after it (SPEC §5). Migrations are append-only and
+named; each runs in one transaction together with its row in `migrations`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from comunicast.errors import ConfigError
+from comunicast.i18n import _
+
+State = Literal["sending", "sent", "failed", "unknown"]
+STATES: tuple[State, ...] = ("sending", "sent", "failed", "unknown")
+BUSY_TIMEOUT_MS = 30_000
+
+#: Append-only: never edit or reorder an entry once released; add a new one instead.
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "0001_publications",
+        [
+            """CREATE TABLE publications (
+                id INTEGER PRIMARY KEY,
+                draft_id TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                revision TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'unknown')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                remote_id TEXT,
+                claimed_at REAL NOT NULL,
+                sent_at REAL,
+                updated_at REAL NOT NULL,
+                last_error TEXT,
+                run_token TEXT,
+                pid INTEGER,
+                resolved_as TEXT,
+                UNIQUE (draft_id, sender, revision)
+            )""",
+            "CREATE INDEX publications_key ON publications (draft_id, sender)",
+            """CREATE TABLE events (
+                id INTEGER PRIMARY KEY,
+                publication_id INTEGER NOT NULL REFERENCES publications (id),
+                at REAL NOT NULL,
+                event TEXT NOT NULL,
+                detail TEXT
+            )""",
+            "CREATE INDEX events_publication ON events (publication_id)",
+        ],
+    ),
+    (
+        "0002_link_cache",
+        [
+            """CREATE TABLE link_cache (
+                url TEXT PRIMARY KEY,
+                checked_at REAL NOT NULL,
+                status INTEGER,
+                final_url TEXT,
+                error TEXT
+            )""",
+        ],
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One revision of one draft for one sender, as the ledger records it."""
+
+    id: int
+    draft_id: str
+    sender: str
+    revision: str
+    state: State
+    attempts: int
+    remote_id: str | None
+    claimed_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+    last_error: str | None
+    run_token: str | None
+    pid: int | None
+    resolved_as: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Publication:
+        """Build from a `publications` row."""
+        return cls(
+            id=row["id"],
+            draft_id=row["draft_id"],
+            sender=row["sender"],
+            revision=row["revision"],
+            state=row["state"],
+            attempts=row["attempts"],
+            remote_id=row["remote_id"],
+            claimed_at=_dt(row["claimed_at"]),
+            sent_at=_dt(row["sent_at"]) if row["sent_at"] is not None else None,
+            updated_at=_dt(row["updated_at"]),
+            last_error=row["last_error"],
+            run_token=row["run_token"],
+            pid=row["pid"],
+            resolved_as=row["resolved_as"],
+        )
+
+
+Decision = Literal["claimed", "skipped", "refused", "unknown"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The ledger's answer to "may I send this revision now?"."""
+
+    decision: Decision
+    publication: Publication | None
+    #: The row that caused a refusal or an unknown (another revision, or an unsettled one).
+    blocking: Publication | None = None
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+class Ledger:
+    """The SQLite ledger (`.comunicast/ledger.sqlite3`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, migrations: Sequence[tuple[str, list[str]]] | None = None) -> Ledger:
+        """Open (creating folders and file), switch to WAL, and apply pending migrations."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                check_same_thread=False,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                _("cannot open the ledger {path}: {reason}").format(path=path, reason=exc)
+            ) from None
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a claim must survive a power cut, not only a crash of this process.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            ledger = cls(conn, path)
+            ledger.migrate(MIGRATIONS if migrations is None else migrations)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ConfigError(
+                _("the ledger {path} is not usable: {reason}").format(path=path, reason=exc),
+                hint=_("restore it from a backup; it records what was already published"),
+            ) from None
+        return ledger
+
+    @classmethod
+    def open_existing(cls, path: Path) -> Ledger | None:
+        """Open an existing ledger read-only (no migrations, no file created), or None."""
+        if not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("SELECT 1 FROM publications LIMIT 1")
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                _("the ledger {path} is not usable: {reason}").format(path=path, reason=exc)
+            ) from None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE` … `COMMIT` (rolled back on error): the write lock is taken up front."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- migrations ------------------------------------------------------------------------
+
+    def migrate(self, migrations: Sequence[tuple[str, list[str]]]) -> list[str]:
+        """Apply the migrations not yet recorded, each in one transaction with its record."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        applied = []
+        done = set(self.applied_migrations())
+        for name, statements in migrations:
+            if name in done:
+                continue
+            with self.transaction() as conn:
+                # Another process may have applied it while we waited for the write lock.
+                if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                    continue
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
+                )
+            applied.append(name)
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations applied to this database, in order."""
+        rows = self.conn.execute("SELECT name FROM migrations ORDER BY name").fetchall()
+        return [r["name"] for r in rows]
+
+    # -- publications ----------------------------------------------------------------------
+
+    def publications(
+        self, *, draft_id: str | None = None, sender: str | None = None, limit: int | None = None
+    ) -> list[Publication]:
+        """Publications, most recent first, optionally of one draft and/or one sender."""
+        sql = "SELECT * FROM publications"
+        where, args = [], []
+        if draft_id is not None:
+            where.append("draft_id = ?")
+            args.append(draft_id)
+        if sender is not None:
+            where.append("sender = ?")
+            args.append(sender)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY claimed_at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(str(limit))
+        return [Publication.from_row(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def get(self, publication_id: int) -> Publication:
+        """One publication by row id."""
+        row = self.conn.execute(
+            "SELECT * FROM publications WHERE id = ?", (publication_id,)
+        ).fetchone()
+        return Publication.from_row(row)
+
+    def peek(self, draft_id: str, sender: str, revision: str, *, republish: bool = False) -> Claim:
+        """What `claim` would decide, without writing (for dry runs and confirmations)."""
+        rows = self._rows(self.conn, draft_id, sender)
+        return _decide(rows, revision, republish=republish)
+
+    def claim(
+        self,
+        draft_id: str,
+        sender: str,
+        revision: str,
+        *,
+        republish: bool = False,
+        run_token: str | None = None,
+        pid: int | None = None,
+    ) -> Claim:
+        """Decide and, if allowed, mark the revision `sending`, committed before returning.
+
+        The caller must hold the publication's lock (`comunicast.locks`): a `sending` row found
+        here therefore belongs to a run that died, and becomes `unknown`.
+        """
+        now = time.time()
+        with self.transaction() as conn:
+            rows = self._rows(conn, draft_id, sender)
+            for row in rows:
+                if row.state == "sending":
+                    conn.execute(
+                        "UPDATE publications SET state = 'unknown', updated_at = ?, last_error = ?"
+                        " WHERE id = ?",
+                        (now, _("the run sending it stopped before recording the outcome"),
+                         row.id),
+                    )
+                    self._event(conn, row.id, "unknown", "stale claim: the sending run died")
+            if any(r.state == "sending" for r in rows):
+                rows = self._rows(conn, draft_id, sender)
+            claim = _decide(rows, revision, republish=republish)
+            if claim.decision != "claimed":
+                return claim
+            existing = next((r for r in rows if r.revision == revision), None)
+            if existing is None:
+                cur = conn.execute(
+                    "INSERT INTO publications (draft_id, sender, revision, state, claimed_at,"
+                    " updated_at, run_token, pid) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?)",
+                    (draft_id, sender, revision, now, now, run_token, pid),
+                )
+                pub_id = int(cur.lastrowid or 0)
+            else:
+                pub_id = existing.id
+                conn.execute(
+                    "UPDATE publications SET state = 'sending', claimed_at = ?, updated_at = ?,"
+                    " run_token = ?, pid = ?, resolved_as = NULL WHERE id = ?",
+                    (now, now, run_token, pid, pub_id),
+                )
+            self._event(conn, pub_id, "claim", f"pid {pid}" if pid else None)
+            return Claim("claimed", self._get(conn, pub_id))
+
+    def begin_attempt(self, publication_id: int) -> int:
+        """Count one more network attempt, committed before it is made; return the count."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE publications SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                (time.time(), publication_id),
+            )
+            self._event(conn, publication_id, "attempt", None)
+            row = conn.execute(
+                "SELECT attempts FROM publications WHERE id = ?", (publication_id,)
+            ).fetchone()
+        return int(row["attempts"])
+
+    def note(self, publication_id: int, event: str, detail: str | None) -> None:
+        """Append an event (e.g. a retried failure) to the publication's history."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE publications SET last_error = ?, updated_at = ? WHERE id = ?",
+                (detail, time.time(), publication_id),
+            )
+            self._event(conn, publication_id, event, detail)
+
+    def record(
+        self,
+        publication_id: int,
+        state: State,
+        *,
+        remote_id: str | None = None,
+        error: str | None = None,
+    ) -> Publication:
+        """Record the outcome of a claimed publication."""
+        if state == "sending":
+            raise ValueError("record() takes an outcome, not 'sending'")
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE publications SET state = ?, remote_id = COALESCE(?, remote_id),"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,"
+                " updated_at = ?, last_error = ? WHERE id = ?",
+                (state, remote_id, state, now, now, error, publication_id),
+            )
+            self._event(conn, publication_id, state, error)
+            return self._get(conn, publication_id)
+
+    def unsettled(self, draft_id: str, sender: str) -> list[Publication]:
+        """Rows of (draft, sender) whose outcome is unknown or still `sending`."""
+        return [
+            p for p in self._rows(self.conn, draft_id, sender) if p.state in ("sending", "unknown")
+        ]
+
+    def resolve(self, publication_id: int, state: Literal["sent", "failed"], *,
+                note: str | None = None) -> Publication:
+        """A person settles an unknown publication (`comunicast resolve`)."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = self._get(conn, publication_id)
+            # The best estimate of when a message that did go out was sent: its last attempt.
+            sent_at = row.updated_at.timestamp() if state == "sent" else None
+            conn.execute(
+                "UPDATE publications SET state = ?, sent_at = ?, updated_at = ?, resolved_as = ?"
+                " WHERE id = ?",
+                (state, sent_at, now, state, publication_id),
+            )
+            self._event(conn, publication_id, "resolved", note or state)
+            return self._get(conn, publication_id)
+
+    def events(self, publication_id: int) -> list[dict[str, Any]]:
+        """The history of one publication, oldest first."""
+        rows = self.conn.execute(
+            "SELECT at, event, detail FROM events WHERE publication_id = ? ORDER BY id",
+            (publication_id,),
+        ).fetchall()
+        return [{"at": _dt(r["at"]), "event": r["event"], "detail": r["detail"]} for r in rows]
+
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, draft_id: str, sender: str) -> list[Publication]:
+        rows = conn.execute(
+            "SELECT * FROM publications WHERE draft_id = ? AND sender = ? ORDER BY id",
+            (draft_id, sender),
+        ).fetchall()
+        return [Publication.from_row(r) for r in rows]
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, publication_id: int) -> Publication:
+        row = conn.execute("SELECT * FROM publications WHERE id = ?", (publication_id,)).fetchone()
+        return Publication.from_row(row)
+
+    @staticmethod
+    def _event(conn: sqlite3.Connection, publication_id: int, event: str, detail: str | None) -> None:
+        conn.execute(
+            "INSERT INTO events (publication_id, at, event, detail) VALUES (?, ?, ?, ?)",
+            (publication_id, time.time(), event, detail),
+        )
+
+    # -- link cache (used by `check --online`) ---------------------------------------------
+
+    def link_cache_get(self, url: str, max_age_seconds: float) -> dict[str, Any] | None:
+        """The cached check of `url` if younger than `max_age_seconds`, else None."""
+        return self.link_cache_get_many([url], max_age_seconds).get(url)
+
+    def link_cache_get_many(
+        self, urls: Iterable[str], max_age_seconds: float
+    ) -> dict[str, dict[str, Any]]:
+        """Fresh cached checks of `urls`, by URL (missing or stale ones left out)."""
+        wanted = list(dict.fromkeys(urls))
+        oldest = time.time() - max_age_seconds
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT url, checked_at, status, final_url, error FROM link_cache"
+                f" WHERE url IN ({marks}) AND checked_at >= ?",
+                (*chunk, oldest),
+            ).fetchall()
+            for r in rows:
+                found[r["url"]] = dict(r)
+        return found
+
+    def link_cache_put(
+        self, url: str, status: int | None, final_url: str | None, error: str | None
+    ) -> None:
+        """Remember the result of checking `url` now."""
+        self.link_cache_put_many([(url, status, final_url, error)])
+
+    def link_cache_put_many(
+        self,
+        rows: Iterable[tuple[str, int | None, str | None, str | None] | Mapping[str, Any]],
+    ) -> None:
+        """Remember several results at once: tuples (url, status, final_url, error) or dicts."""
+        now = time.time()
+        values = []
+        for row in rows:
+            if isinstance(row, Mapping):
+                values.append(
+                    (row["url"], now, row.get("status"), row.get("final_url"), row.get("error"))
+                )
+            else:
+                url, status, final_url, error = row
+                values.append((url, now, status, final_url, error))
+        if not values:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO link_cache (url, checked_at, status, final_url, error)"
+                " VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
+
+
+def _decide(rows: list[Publication], revision: str, *, republish: bool) -> Claim:
+    """The claim decision from the (draft, sender) rows, before any write."""
+    current = next((r for r in rows if r.revision == revision), None)
+    unsettled = [r for r in rows if r.state in ("unknown", "sending")]
+    if current is not None and current.state == "sent":
+        return Claim("skipped", current)
+    if unsettled:
+        # A message in doubt blocks every revision: sending another could duplicate it.
+        blocking = unsettled[-1]
+        return Claim("unknown", current, blocking)
+    other_sent = [r for r in rows if r.state == "sent" and r.revision != revision]
+    if other_sent and not republish:
+        return Claim("refused", current, other_sent[-1])
+    return Claim("claimed", current)
