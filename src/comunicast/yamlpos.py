@@ -17,6 +17,8 @@ Path_ = tuple[Any, ...]
 # libyaml's parser is several times faster and reports the same marks.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
 #: How many nodes one document may expand to; far above any real config or draft.
 MAX_NODES = 20_000
 
@@ -104,17 +106,26 @@ def _build(
     node: yaml.Node,
     path: Path_,
     positions: Positions,
-    budget: list[int],
+    budget: list[Any],
     line_offset: int,
 ) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
+        # Point at the top-level key whose value blew up, not at a node deep inside an alias.
+        where = budget[1] if len(budget) > 1 else _place(node, line_offset)
         raise YamlProblem(
             f"YAML expands to more than {MAX_NODES} values (too many aliases?)",
+            where.line,
+            where.column,
+        )
+    positions.values.setdefault(path, _place(node, line_offset))
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTIONS:
+        raise YamlProblem(
+            f"unsupported YAML tag {node.tag!r}: only plain text, numbers, dates, lists and maps "
+            "are allowed",
             node.start_mark.line + 1 + line_offset,
             node.start_mark.column + 1,
         )
-    positions.values.setdefault(path, _place(node, line_offset))
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -139,6 +150,8 @@ def _build(
                 )
             child = (*path, key)
             positions.keys[child] = _place(key_node, line_offset)
+            if not path:
+                budget[1:] = [positions.keys[child]]
             result[key] = _build(loader, value_node, child, positions, budget, line_offset)
         return result
     if isinstance(node, yaml.SequenceNode):
