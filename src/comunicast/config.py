@@ -120,6 +120,15 @@ class Poster(_Strict):
     _color = field_validator("qr_color")(classmethod(lambda cls, v: _check_color(v)))
 
 
+class Publish(_Strict):
+    """How `publish` retries transient failures within one run."""
+
+    retry_budget: float = Field(
+        default=60.0, ge=0, description="Seconds one run may spend waiting to retry failed sends"
+    )
+    max_attempts: int = Field(default=5, ge=1, description="Attempts per publication in one run")
+
+
 class Config(_Strict):
     """The whole `comunicast.yaml`."""
 
@@ -138,6 +147,7 @@ class Config(_Strict):
         default=None, description="Senders used when a draft names none; default: all senders"
     )
     poster: Poster = Field(default_factory=Poster)
+    publish: Publish = Field(default_factory=Publish)
 
     _path: Path | None = PrivateAttr(default=None)
     _positions: Positions = PrivateAttr(default_factory=Positions)

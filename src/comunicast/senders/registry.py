@@ -10,6 +10,7 @@ from comunicast.i18n import _
 
 if TYPE_CHECKING:
     from comunicast.config import Config
+    from comunicast.errors import Problem
     from comunicast.senders.base import Limits, Sender
 
 GROUP = "comunicast.senders"
@@ -94,3 +95,209 @@ def adapter_class(config: Config, sender: str) -> type[Sender]:
 def limits_for(config: Config, sender: str) -> Limits:
     """The limits (render target included) of the configured sender instance `sender`."""
     return adapter_class(config, sender).limits
+
+
+def sender_options(
+    config: Config,
+    sender: str,
+    cls: type[Sender] | None = None,
+    raw: dict[str, Any] | None = None,
+) -> Any:
+    """The validated options of sender instance `sender`, `${VAR}` resolved; located ConfigErrors.
+
+    `raw` defaults to the instance's options in comunicast.yaml.
+    """
+    from comunicast.errors import ConfigError
+    from comunicast.senders.base import SenderConfigError
+
+    adapter = cls or adapter_class(config, sender)
+    if raw is None:
+        raw = config.senders[sender].options
+    resolved: dict[str, Any] = {}
+    failure: ConfigError | None = None
+    for key, value in raw.items():
+        try:
+            resolved[key] = _resolve_tree(value, where=f"senders.{sender}.{key}")
+        except ConfigError as exc:
+            failure = config.error(exc.message, "senders", sender, key, hint=exc.hint)
+            break
+    if failure is not None:
+        raise failure
+    options, problems = _validate_options(config, sender, adapter, resolved)
+    if problems:
+        # Built outside any `except`: the pydantic error quotes input values, which may be secrets.
+        first = problems[0]
+        raise SenderConfigError(
+            "\n".join(
+                (f"{config.path}:{p.line}:{p.column}: " if p.line else f"{config.path}: ")
+                + p.message
+                for p in problems
+            ),
+            hint=_("see the options of adapter '{adapter}' in the README").format(
+                adapter=adapter.name
+            ),
+            line=first.line,
+            column=first.column,
+        )
+    return options
+
+
+def create_sender(config: Config, sender: str) -> Sender:
+    """A ready sender for the configured instance `sender` (options validated, secrets resolved)."""
+    cls = adapter_class(config, sender)
+    return cls(sender, sender_options(config, sender, cls), config)
+
+
+def coerce_options(cls: type[Sender], options: Any, config: Config, sender: str) -> Any:
+    """`options` as an instance of `cls.Options`: kept when it is one, else resolved and validated."""
+    if isinstance(options, cls.Options):
+        return options
+    return sender_options(config, sender, cls, dict(options or {}))
+
+
+def _resolve_tree(value: Any, *, where: str) -> Any:
+    from comunicast.config import resolve_env
+
+    if isinstance(value, dict):
+        return {k: _resolve_tree(v, where=f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_tree(v, where=where) for v in value]
+    return resolve_env(value, where=where)
+
+
+def _validate_options(
+    config: Config, sender: str, cls: type[Sender], resolved: dict[str, Any]
+) -> tuple[Any, list[Problem]]:
+    from pydantic import ValidationError
+
+    from comunicast.validation import problems_from_validation
+
+    try:
+        return cls.Options.model_validate(resolved), []
+    except ValidationError as exc:
+        return None, problems_from_validation(
+            exc, config._positions, cls.Options, prefix=("senders", sender)
+        )
+
+
+@dataclass(frozen=True)
+class SenderInstance:
+    """A configured sender, its options validated and `${VAR}` resolved, ready to build."""
+
+    name: str
+    adapter_name: str
+    adapter: type[Sender]
+    options: Any
+    #: Resolved secret values (SecretStr fields and `${VAR}` values), masked in any output.
+    secrets: tuple[str, ...]
+
+    @property
+    def limits(self) -> Limits:
+        """The adapter's declared limits."""
+        return self.adapter.limits
+
+    @property
+    def min_interval(self) -> float:
+        """Seconds between two sends of one run: the option, else the adapter's default."""
+        value = getattr(self.options, "min_interval", None)
+        return float(self.limits.min_interval if value is None else value)
+
+    def build(self, config: Config) -> Sender:
+        """A new adapter object for this instance."""
+        return self.adapter(self.name, self.options, config)
+
+
+def sender_instance(config: Config, sender: str) -> SenderInstance:
+    """Validate the options of the configured sender `sender` against its adapter's model.
+
+    `${VAR}` references are resolved here, so a missing secret is a ConfigError naming the
+    variable, raised only for senders actually used (SPEC §2.1).
+    """
+    from pydantic import ValidationError
+
+    from comunicast.config import resolve_env
+    from comunicast.validation import problems_from_validation
+
+    cls = adapter_class(config, sender)
+    raw = config.senders[sender].options
+    from_env: list[str] = []
+
+    def resolve(value: Any, where: str) -> Any:
+        if isinstance(value, str):
+            resolved = resolve_env(value, where=where)
+            if resolved != value:
+                from_env.append(resolved)
+            return resolved
+        if isinstance(value, dict):
+            return {k: resolve(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v, where) for v in value]
+        return value
+
+    resolved = {key: resolve(value, f"senders.{sender}.{key}") for key, value in raw.items()}
+    try:
+        options = cls.Options.model_validate(resolved)
+    except ValidationError as exc:
+        problems = problems_from_validation(
+            exc, config._positions, cls.Options, prefix=("senders", sender)
+        )
+        lines = [
+            (f"{config.path}:{p.line}:{p.column}: " if p.line else f"{config.path}: ") + p.message
+            for p in problems
+        ]
+        from comunicast.errors import ConfigError
+
+        error = ConfigError(
+            "\n".join(lines),
+            hint=_("see the options of the '{adapter}' adapter in the README").format(
+                adapter=config.senders[sender].adapter
+            ),
+        )
+        error.line, error.column = problems[0].line, problems[0].column
+        raise error from None
+    secrets = set(_secret_values(options))
+    # Values read from the environment are secrets by convention ("never store secrets here"),
+    # except plain URLs, which errors need to name the endpoint.
+    secrets.update(v for v in from_env if not v.startswith(("http://", "https://")))
+    return SenderInstance(
+        name=sender,
+        adapter_name=config.senders[sender].adapter,
+        adapter=cls,
+        options=options,
+        secrets=tuple(sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)),
+    )
+
+
+def _secret_values(value: Any) -> list[str]:
+    """Every SecretStr/SecretBytes value inside a validated options model."""
+    from pydantic import BaseModel, SecretBytes, SecretStr
+
+    found: list[str] = []
+    if isinstance(value, SecretStr):
+        found.append(value.get_secret_value())
+    elif isinstance(value, SecretBytes):
+        found.append(value.get_secret_value().decode("utf-8", "replace"))
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            found.extend(_secret_values(getattr(value, name)))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(_secret_values(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(_secret_values(item))
+    return found
+
+
+def mask_secrets(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """`text` with every secret value replaced by `***` (longest first)."""
+    from urllib.parse import quote
+
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "***")
+        quoted = quote(secret, safe="")
+        if quoted != secret:
+            text = text.replace(quoted, "***")
+    return text
