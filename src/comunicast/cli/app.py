@@ -104,7 +104,7 @@ def get_config() -> Config:
 
 
 #: Command modules, in the order `--help` lists them; each exposes `register(app)`.
-COMMANDS: tuple[str, ...] = ("init", "new", "preview", "schema")
+COMMANDS: tuple[str, ...] = ("init", "new", "preview", "schema", "qr")
 
 
 def _register_commands() -> None:

@@ -95,7 +95,7 @@ def _ink_box(face: Face, char: str) -> tuple[float, float, float, float]:
 
 
 #: Where the vector bell is drawn inside its one-em cell (em, y down from the baseline).
-ICON_INK = (0.1, -0.78, 0.9, 0.06)
+ICON_INK = (0.14, -0.78, 0.86, 0.01)
 _INK_SIZE = 1000
 
 

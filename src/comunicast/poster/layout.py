@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from comunicast.poster.fonts import ELLIPSIS, Face, Fonts, drawable
+from comunicast.poster.fonts import ELLIPSIS, ICONS, Face, Fonts, drawable
 from comunicast.poster.qr import contrast
 
 LEADING = 1.25
@@ -220,7 +220,7 @@ def wrap(text: str, face: Face, size: float, width: float) -> list[str]:
     """Greedy word wrap; a word longer than the line (a URL) is broken between characters."""
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
+    for word in _words(text):
         candidate = f"{current} {word}" if current else word
         if span(candidate, face, size) <= width:
             current = candidate
@@ -237,6 +237,17 @@ def wrap(text: str, face: Face, size: float, width: float) -> list[str]:
     if current:
         lines.append(current)
     return lines
+
+
+def _words(text: str) -> list[str]:
+    """Words to wrap; an icon standing alone stays with the word before it (no orphan 🔔)."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and word and all(c in ICONS for c in word):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
 
 
 def block_height(n_lines: int, face: Face, size: float) -> float:
@@ -342,6 +353,24 @@ def text_block(
     return Block(role, placed, area)
 
 
+def shift(block: Block, dy: float) -> Block:
+    """`block` moved down by `dy` (up when negative)."""
+    lines = tuple(
+        Line(
+            line.text,
+            line.x,
+            line.baseline + dy,
+            line.size,
+            line.weight,
+            line.color,
+            Box(line.ink.x, line.ink.y + dy, line.ink.w, line.ink.h),
+        )
+        for line in block.lines
+    )
+    area = block.area
+    return Block(block.role, lines, Box(area.x, area.y + dy, area.w, area.h))
+
+
 def _shrink_to_content(block: Block, face: Face) -> Block:
     """The block's area reduced to the height its lines take (from the top)."""
     if not block.lines:
@@ -435,7 +464,7 @@ def layout_poster(
     )
     title = _shrink_to_content(title, fonts.bold)
     blocks.append(title)
-    top = title.area.bottom + 2.5 * u
+    top = title.area.bottom + 1.0 * u  # the code's quiet zone adds its own white space
 
     # From the bottom margin up: privacy line, then the URL.
     bottom = H - m
@@ -484,7 +513,7 @@ def layout_poster(
         step_blocks, step_circles = _steps(texts.steps, fonts, steps_area, u, brand, max_size=4.2 * u, valign="bottom")
         steps_top = min(b.ink.y for b in step_blocks) if step_blocks else bottom
         steps_top = min([steps_top] + [c.box.y for c in step_circles])
-        code_area = Box(m, top, width, steps_top - 3 * u - top)
+        code_area = Box(m, top, width, steps_top - 1.5 * u - top)
     blocks.extend(step_blocks)
     circles.extend(step_circles)
 
@@ -502,6 +531,14 @@ def layout_poster(
     )
     if side_by_side:
         code = Box(code_area.x, code_area.y + (code_area.h - side) / 2, side, side)
+    else:
+        # A code limited by the page width leaves height over: share it above the code,
+        # between the code and the steps, and below the steps, instead of one big hole.
+        spare = code_area.h - side
+        code = Box(code.x, code_area.y + spare / 3, side, side)
+        n = len(blocks) - len(step_blocks)
+        blocks[n:] = [shift(b, -spare / 3) for b in step_blocks]
+        circles = [Circle(c.cx, c.cy - spare / 3, c.r, c.color) for c in circles]
     return Layout(
         paper=paper,
         margin=m,
@@ -540,19 +577,22 @@ def _steps(
         if (all(len(w) <= 2 for w in wrapped) and total <= area.h) or size <= min_size:
             break
         size = max(min_size, size * 0.95)
-    # At the minimum size each step keeps what fits in its third of the area.
-    room = (area.h - 2 * 0.7 * size) / 3
-    kept: list[list[str]] = []
-    for lines, text in zip(wrapped, clean):
-        n = len(lines)
-        while n > 1 and block_height(n, face, size) > room:
-            n -= 1
-        cut = lines[:n]
-        if n < len(lines):
-            cut[-1] = _truncate(cut[-1], face, size, text_w)
-        kept.append(cut)
+    # At the minimum size, the longest steps lose their last lines (with an ellipsis) until all fit.
+    kept = [list(lines) for lines in wrapped]
+    cut = [False] * len(kept)
+
+    def total_height() -> float:
+        return sum(max(block_height(len(k), face, size), diameter) for k in kept) + 2 * 0.7 * size
+
+    while total_height() > area.h and any(len(k) > 1 for k in kept):
+        longest = max(range(len(kept)), key=lambda i: len(kept[i]))
+        kept[longest].pop()
+        cut[longest] = True
+    for i, lines in enumerate(kept):
+        if cut[i]:
+            lines[-1] = _truncate(lines[-1], face, size, text_w)
     heights = [max(block_height(len(k), face, size), diameter) for k in kept]
-    total = sum(heights) + 2 * 0.7 * size
+    total = total_height()
     group_w = indent + max((span(line, face, size) for k in kept for line in k), default=0.0)
     x = area.x + max(0.0, (area.w - group_w) / 2)
     y = area.y

@@ -1,0 +1,222 @@
+"""`comunicast qr`: the channel's QR code in the terminal, as a file, or on a poster (SPEC §6)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from comunicast.errors import ConfigError, UsageError
+from comunicast.i18n import _
+
+if TYPE_CHECKING:
+    from comunicast.config import Config
+    from comunicast.poster.build import Result
+
+
+class PaperChoice(str, Enum):
+    a4 = "a4"
+    a3 = "a3"
+    a5 = "a5"
+    square = "square"
+    story = "story"
+
+
+class FormatChoice(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `qr` command to `app`."""
+    app.command(name="qr")(qr)
+
+
+def qr(
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            "-o",
+            help=_(
+                "File to write: .png, .pdf (poster or code) or .svg (code only). "
+                "Without it, the code is printed in the terminal."
+            ),
+        ),
+    ] = None,
+    code_only: Annotated[
+        bool, typer.Option("--code-only", help=_("Write the code alone (4-module quiet zone), not a poster."))
+    ] = False,
+    paper: Annotated[
+        Optional[PaperChoice],
+        typer.Option(
+            "--paper",
+            help=_("Poster size: a4 (default), a3, a5 at 300 dpi; square 1080×1080, story 1080×1920 for social media."),
+        ),
+    ] = None,
+    url: Annotated[
+        Optional[str],
+        typer.Option("--url", help=_("Link to encode (default: channel.invite_url from comunicast.yaml).")),
+    ] = None,
+    logo_in_code: Annotated[
+        bool,
+        typer.Option(
+            "--logo-in-code",
+            help=_("Place organization.logo inside the code (error correction H, ≤ 15% of its area)."),
+        ),
+    ] = False,
+    output_format: Annotated[
+        FormatChoice, typer.Option("--format", help=_("Report as text or JSON."))
+    ] = FormatChoice.text,
+) -> None:
+    """Print the channel's QR code, or write it (--code-only) or a poster to a PNG, PDF or SVG file.
+
+    Every file is decoded back with an independent decoder before it is put in place: if the
+    code does not read exactly as the link, nothing is written. A poster needs comunicast.yaml
+    (organization name); a bare code with --url does not.
+    """
+    poster = out is not None and not code_only
+    if out is None and paper is not None:
+        raise UsageError(_("--paper needs --out poster.png or --out poster.pdf"))
+    if code_only and paper is not None:
+        raise UsageError(_("--paper applies to posters; drop --code-only or --paper"))
+    if out is None and logo_in_code:
+        raise UsageError(_("--logo-in-code needs --out (a terminal cannot show the logo)"))
+
+    config = _config(needed=poster or url is None or logo_in_code)
+    link = url if url is not None else config.channel.invite_url if config else ""
+    color = config.poster.qr_color if config else "#000000"
+    result = _make(
+        config,
+        link,
+        out,
+        code_only=code_only,
+        paper=(paper or PaperChoice.a4).value,
+        color=color,
+        logo_in_code=logo_in_code,
+        url_from_option=url is not None,
+    )
+    _report(result, output_format)
+
+
+def _config(*, needed: bool) -> Config | None:
+    """The configuration; when not `needed`, a project without comunicast.yaml is fine."""
+    from comunicast.cli.app import get_config, state
+
+    try:
+        return get_config()
+    except ConfigError:
+        if needed or state.config_path is not None:
+            raise
+        from comunicast.config import find_config
+
+        if find_config() is not None:  # a broken file is reported, not silently ignored
+            raise
+        return None
+
+
+def _make(
+    config: Config | None,
+    link: str,
+    out: Path | None,
+    *,
+    code_only: bool,
+    paper: str,
+    color: str,
+    logo_in_code: bool,
+    url_from_option: bool,
+) -> Result:
+    from comunicast.poster import build
+    from comunicast.poster.qr import check_contrast
+
+    try:
+        link = build.check_url(link)
+    except UsageError as exc:
+        if not url_from_option and config is not None:
+            raise config.error(exc.message, "channel", "invite_url", hint=exc.hint) from None
+        raise
+    try:
+        check_contrast(color)
+    except ConfigError as exc:
+        raise _at(config, exc, "poster", "qr_color") from None
+    if out is None:
+        return build.terminal_code(link, color)
+    logo = None
+    if config is not None and config.organization.logo and (logo_in_code or not code_only):
+        try:
+            logo = build.load_logo(config.resolve_path(config.organization.logo))
+        except ConfigError as exc:
+            raise _at(config, exc, "organization", "logo") from None
+    elif logo_in_code:
+        raise ConfigError(_("--logo-in-code needs organization.logo in comunicast.yaml"))
+    if code_only:
+        return build.build_code(link, out, color=color, logo=logo if logo_in_code else None)
+    assert config is not None
+    from comunicast.poster.fonts import poster_fonts
+
+    regular = config.resolve_path(config.poster.font) if config.poster.font else None
+    bold = config.resolve_path(config.poster.font_bold) if config.poster.font_bold else None
+    try:
+        fonts = poster_fonts(regular, bold)
+    except ConfigError as exc:
+        key = "font_bold" if bold is not None and str(bold) in exc.message else "font"
+        raise _at(config, exc, "poster", key) from None
+    return build.build_poster(
+        out,
+        build.poster_texts(config, link),
+        fonts,
+        paper=paper,
+        brand=config.organization.color,
+        color=color,
+        logo=logo,
+        logo_in_code=logo_in_code,
+    )
+
+
+def _at(config: Config | None, exc: ConfigError, *keys: str) -> ConfigError:
+    """`exc` placed at the key of comunicast.yaml that caused it."""
+    if config is None or exc.path is not None:
+        return exc
+    return config.error(exc.message, *keys, hint=exc.hint)
+
+
+def _report(result: Result, output_format: FormatChoice) -> None:
+    from comunicast.output import echo, is_terminal, print_json, stdout_console
+
+    if output_format is FormatChoice.json:
+        data = result.as_json()
+        if result.kind == "terminal":
+            data["lines"] = result.lines
+        print_json(data)
+        return
+    if result.kind == "terminal":
+        if is_terminal():
+            # Dark on light whatever the terminal's theme: phones read dark modules on light.
+            console = stdout_console()
+            for line in result.lines:
+                console.print(line, style="black on white", markup=False, highlight=False, end="\n")
+        else:
+            for line in result.lines:
+                echo(line)
+        echo(result.url)
+        return
+    what = _("poster") if result.kind == "poster" else _("QR code")
+    size_kb = (result.bytes or 0) / 1024
+    paper = f"{result.paper.upper() if result.paper in ('a3', 'a4', 'a5') else result.paper}, " if result.paper else ""
+    echo(
+        _("Wrote {what} {path} ({paper}{fmt}, {size:.0f} KB), checked: it scans as {url}").format(
+            what=what, path=result.path, paper=paper, fmt=result.format.upper(), size=size_kb, url=result.url
+        )
+    )
+    if result.code_cm is not None and result.scan_distance_cm is not None:
+        distance = result.scan_distance_cm
+        far = f"{distance / 100:.1f} m" if distance >= 100 else f"{distance} cm"
+        echo(
+            _("Code printed {size:.1f} × {size:.1f} cm: scans from about {far}.").format(
+                size=result.code_cm, far=far
+            )
+        )
+    elif result.code_px is not None:
+        echo(_("Code {px} × {px} px, for screens.").format(px=result.code_px))
