@@ -1,0 +1,259 @@
+"""How each target writes the pieces of a message: text, URLs, emphasis, code, links, quotes.
+
+WhatsApp has no escape character, so literal `*` `_` `~` and backticks that come from the source
+text (`5 * 3`, an escaped `\\*`, `snake_case`) are written as private placeholders while the
+message is assembled, and resolved by `WhatsApp.finish` once the final neighbours are known.
+WhatsApp formats a marker pair only when the opening marker follows a line start, a space or
+punctuation and precedes a non-space, and the closing marker follows a non-space and precedes a
+line end, a space or punctuation. So a literal marker that could *open* gets U+2060 WORD JOINER
+(invisible, not a space, not punctuation) in front of it, and one that could *close* gets it
+behind it; a marker between two letters or between two spaces can do neither and is left alone.
+URLs are never touched: emphasis is applied around them (`*Vedi* https://… *ora*`), so no marker
+ever touches a URL and no word joiner is ever inserted into one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Literal
+
+Target = Literal["whatsapp", "telegram", "plain"]
+TARGETS: tuple[Target, ...] = ("whatsapp", "telegram", "plain")
+
+Style = Literal["b", "i", "s"]
+
+WORD_JOINER = "\u2060"
+_PLACEHOLDER = {"*": "\ufdd0", "_": "\ufdd1", "~": "\ufdd2", "`": "\ufdd3"}
+_LITERAL = {v: k for k, v in _PLACEHOLDER.items()}
+_URL_START, _URL_END = "\ufdd4", "\ufdd5"
+_PLACEHOLDER_RE = re.compile("[\ufdd0-\ufdd3]")
+_URL_SEGMENT_RE = re.compile(f"({_URL_START}[^{_URL_END}]*{_URL_END})")
+_MARKERS_RE = re.compile("[*_~`]")
+_CODE_MARKERS_RE = re.compile("[*_~]")
+# Link schemes Telegram accepts in <a href>; anything else is shown as text.
+_TELEGRAM_SCHEMES = ("http://", "https://", "mailto:", "tg://")
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _split_ws(text: str) -> tuple[str, str, str]:
+    """`text` as (leading whitespace, core, trailing whitespace)."""
+    core = text.strip()
+    if not core:
+        return text, "", ""
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()) :]
+    return lead, core, trail
+
+
+class Plain:
+    """Plain text: no markup at all; links as `label: url`; quotes keep `> `."""
+
+    name: ClassVar[str] = "plain"
+    bullet: ClassVar[str] = "- "
+    rule: ClassVar[str] = "———"
+    quote_prefix: ClassVar[str] = "> "
+
+    def text(self, text: str) -> str:
+        """Literal source text."""
+        return text
+
+    def url(self, url: str) -> str:
+        """A URL shown as is."""
+        return url
+
+    def code(self, code: str) -> str:
+        """Inline code."""
+        return code
+
+    def style(self, style: Style, inner: str) -> str:
+        """Bold, italic or strikethrough around already-rendered `inner`."""
+        return inner
+
+    def link(self, inner: str, label: str, url: str) -> str:
+        """A Markdown link: `label: url`, or the URL alone when the label is the URL."""
+        if url.lower().startswith("mailto:") and _same_target(label, url):
+            return self.text(label.strip())  # `<urp@comune.it>`: the address, as written
+        shown = self.url(url)
+        if not label.strip() or _same_target(label, url):
+            return shown
+        return inner + (" " if label.rstrip().endswith(":") else ": ") + shown
+
+    def image(self, alt: str, url: str) -> str:
+        """An inline image, degraded to its alt text and URL."""
+        if not alt.strip():
+            return self.url(url)
+        return self.text(alt) + ": " + self.url(url)
+
+    def raw(self, text: str) -> str:
+        """Raw HTML or other source shown as literal text."""
+        return self.text(text)
+
+    def ordered(self, number: int) -> str:
+        """The marker of an ordered list item."""
+        return f"{number}. "
+
+    def code_block(self, code: str) -> list[str]:
+        """A fenced or indented code block, as lines."""
+        return code.split("\n") if code else []
+
+    def quote(self, lines: list[str], depth: int) -> list[str]:
+        """A block quote around already-rendered lines (`depth` 1 is the outermost)."""
+        return [self.quote_prefix + line if line else "" for line in lines]
+
+    def finish(self, text: str) -> str:
+        """Last pass over the whole message."""
+        return text
+
+
+class Reading(Plain):
+    """What a reader reads, for readability scores: no URLs, no list or quote markers."""
+
+    name: ClassVar[str] = "reading"
+    bullet: ClassVar[str] = ""
+    rule: ClassVar[str] = ""
+
+    def url(self, url: str) -> str:
+        return ""
+
+    def link(self, inner: str, label: str, url: str) -> str:
+        return "" if _same_target(label, url) else inner
+
+    def image(self, alt: str, url: str) -> str:
+        return alt
+
+    def ordered(self, number: int) -> str:
+        return ""
+
+    def quote(self, lines: list[str], depth: int) -> list[str]:
+        return lines
+
+
+class WhatsApp(Plain):
+    """WhatsApp markup: `*b*` `_i_` `~s~` `` `c` `` ```` ```block``` ```` `> `, `- `, `1. `."""
+
+    name: ClassVar[str] = "whatsapp"
+    _marks: ClassVar[dict[str, str]] = {"b": "*", "i": "_", "s": "~"}
+
+    def text(self, text: str) -> str:
+        return _MARKERS_RE.sub(lambda m: _PLACEHOLDER[m.group(0)], text)
+
+    def url(self, url: str) -> str:
+        return _URL_START + url + _URL_END
+
+    def code(self, code: str) -> str:
+        if "`" not in code:
+            return "`" + _CODE_MARKERS_RE.sub(lambda m: _PLACEHOLDER[m.group(0)], code) + "`"
+        # A backtick inside inline code would end it: use the monospace form instead.
+        return "```" + code.replace("```", "``" + WORD_JOINER + "`") + "```"
+
+    def style(self, style: Style, inner: str) -> str:
+        mark = self._marks[style]
+        lines = []
+        for line in inner.split("\n"):
+            pieces = []
+            for piece in _URL_SEGMENT_RE.split(line):
+                if piece.startswith(_URL_START) or not _has_word(piece):
+                    pieces.append(piece)
+                    continue
+                lead, core, trail = _split_ws(piece)
+                pieces.append(lead + mark + core + mark + trail)
+            lines.append("".join(pieces))
+        return "\n".join(lines)
+
+    def code_block(self, code: str) -> list[str]:
+        if not code.strip():
+            return []
+        return ("```" + code.replace("```", "``" + WORD_JOINER + "`") + "```").split("\n")
+
+    def finish(self, text: str) -> str:
+        text = text.replace(_URL_START, "").replace(_URL_END, "")
+        if not _PLACEHOLDER_RE.search(text):
+            return text
+
+        def literal(m: re.Match[str]) -> str:
+            k = m.start()
+            prev = text[k - 1] if k > 0 else ""
+            nxt = text[k + 1] if k + 1 < len(text) else ""
+            out = _LITERAL[m.group(0)]
+            if _boundary(prev) and nxt and not nxt.isspace():
+                out = WORD_JOINER + out  # could open a pair
+            if prev and not prev.isspace() and _boundary(nxt):
+                out = out + WORD_JOINER  # could close a pair
+            return out
+
+        return _PLACEHOLDER_RE.sub(literal, text)
+
+
+class Telegram(Plain):
+    """Telegram Bot API HTML (`parse_mode=HTML`): `<b>` `<i>` `<s>` `<code>` `<pre>` `<a>`."""
+
+    name: ClassVar[str] = "telegram"
+    bullet: ClassVar[str] = "• "
+    _tags: ClassVar[dict[str, str]] = {"b": "b", "i": "i", "s": "s"}
+
+    def text(self, text: str) -> str:
+        return escape_html(text)
+
+    def url(self, url: str) -> str:
+        return escape_html(url)
+
+    def code(self, code: str) -> str:
+        return "<code>" + escape_html(code) + "</code>"
+
+    def style(self, style: Style, inner: str) -> str:
+        lead, core, trail = _split_ws(inner)
+        if not core:
+            return inner
+        tag = self._tags[style]
+        return f"{lead}<{tag}>{core}</{tag}>{trail}"
+
+    def link(self, inner: str, label: str, url: str) -> str:
+        if not url.lower().startswith(_TELEGRAM_SCHEMES):
+            return super().link(inner, label, url)
+        shown = inner if label.strip() else escape_html(url)
+        return f'<a href="{escape_attribute(url)}">{shown}</a>'
+
+    def code_block(self, code: str) -> list[str]:
+        if not code.strip():
+            return []
+        return ("<pre>" + escape_html(code) + "</pre>").split("\n")
+
+    def quote(self, lines: list[str], depth: int) -> list[str]:
+        # Telegram cannot nest quotes: only the outermost one becomes <blockquote>.
+        if depth > 1 or not lines:
+            return lines
+        out = list(lines)
+        out[0] = "<blockquote>" + out[0]
+        out[-1] = out[-1] + "</blockquote>"
+        return out
+
+
+def _boundary(ch: str) -> bool:
+    """True where WhatsApp lets a marker open or close: line edge, space, punctuation."""
+    return not ch or ch.isspace() or not (ch.isalnum() or ch == WORD_JOINER)
+
+
+def _same_target(label: str, url: str) -> bool:
+    label = label.strip()
+    return label == url or "mailto:" + label == url or label.rstrip("/") == url.rstrip("/")
+
+
+def escape_html(text: str) -> str:
+    """Escape `&`, `<`, `>` for Telegram HTML text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attribute(text: str) -> str:
+    """Escape a Telegram HTML attribute value (double-quoted)."""
+    return escape_html(text).replace('"', "&quot;")
+
+
+EMITTERS: dict[str, Plain] = {
+    "whatsapp": WhatsApp(),
+    "telegram": Telegram(),
+    "plain": Plain(),
+    "reading": Reading(),
+}
