@@ -104,7 +104,9 @@ def get_config() -> Config:
 
 
 #: Command modules, in the order `--help` lists them; each exposes `register(app)`.
-COMMANDS: tuple[str, ...] = ("init", "new", "preview", "schema", "qr")
+COMMANDS: tuple[str, ...] = (
+    "init", "new", "preview", "schema", "qr", "publish", "log", "resolve", "senders"
+)
 
 
 def _register_commands() -> None:

@@ -208,57 +208,20 @@ class SenderInstance:
 
 
 def sender_instance(config: Config, sender: str) -> SenderInstance:
-    """Validate the options of the configured sender `sender` against its adapter's model.
+    """The configured sender `sender`: adapter, validated options, and its secret values.
 
     `${VAR}` references are resolved here, so a missing secret is a ConfigError naming the
     variable, raised only for senders actually used (SPEC §2.1).
     """
-    from pydantic import ValidationError
-
-    from comunicast.config import resolve_env
-    from comunicast.validation import problems_from_validation
-
     cls = adapter_class(config, sender)
-    raw = config.senders[sender].options
-    from_env: list[str] = []
-
-    def resolve(value: Any, where: str) -> Any:
-        if isinstance(value, str):
-            resolved = resolve_env(value, where=where)
-            if resolved != value:
-                from_env.append(resolved)
-            return resolved
-        if isinstance(value, dict):
-            return {k: resolve(v, f"{where}.{k}") for k, v in value.items()}
-        if isinstance(value, list):
-            return [resolve(v, where) for v in value]
-        return value
-
-    resolved = {key: resolve(value, f"senders.{sender}.{key}") for key, value in raw.items()}
-    try:
-        options = cls.Options.model_validate(resolved)
-    except ValidationError as exc:
-        problems = problems_from_validation(
-            exc, config._positions, cls.Options, prefix=("senders", sender)
-        )
-        lines = [
-            (f"{config.path}:{p.line}:{p.column}: " if p.line else f"{config.path}: ") + p.message
-            for p in problems
-        ]
-        from comunicast.errors import ConfigError
-
-        error = ConfigError(
-            "\n".join(lines),
-            hint=_("see the options of the '{adapter}' adapter in the README").format(
-                adapter=config.senders[sender].adapter
-            ),
-        )
-        error.line, error.column = problems[0].line, problems[0].column
-        raise error from None
+    options = sender_options(config, sender, cls)
     secrets = set(_secret_values(options))
     # Values read from the environment are secrets by convention ("never store secrets here"),
     # except plain URLs, which errors need to name the endpoint.
-    secrets.update(v for v in from_env if not v.startswith(("http://", "https://")))
+    secrets.update(
+        v for v in _env_values(config.senders[sender].options, sender)
+        if not v.startswith(("http://", "https://"))
+    )
     return SenderInstance(
         name=sender,
         adapter_name=config.senders[sender].adapter,
@@ -266,6 +229,20 @@ def sender_instance(config: Config, sender: str) -> SenderInstance:
         options=options,
         secrets=tuple(sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)),
     )
+
+
+def _env_values(value: Any, where: str) -> list[str]:
+    """The values `${VAR}` references inside raw options resolve to."""
+    from comunicast.config import resolve_env
+
+    if isinstance(value, dict):
+        return [v for k, item in value.items() for v in _env_values(item, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [v for item in value for v in _env_values(item, where)]
+    if isinstance(value, str) and "${" in value:
+        resolved = resolve_env(value, where=where)
+        return [resolved] if resolved != value else []
+    return []
 
 
 def _secret_values(value: Any) -> list[str]:

@@ -1,0 +1,162 @@
+"""`comunicast log`: what was published, one row per (draft, sender, revision)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from comunicast.i18n import _
+
+if TYPE_CHECKING:
+    from comunicast.config import Config
+    from comunicast.ledger import Publication
+
+#: Updates stay visible in a WhatsApp Channel for 30 days (SPEC §1).
+CHANNEL_RETENTION = timedelta(days=30)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `log` command."""
+
+    @app.command(
+        name="log",
+        help=_(
+            "What was published: one row per (draft, sender, revision), most recent first, with "
+            "its state, remote id, and when it leaves the WhatsApp channel (30 days after sending)."
+        ),
+    )
+    def log_command(
+        format: Annotated[Format, typer.Option("--format", help=_("text or json."))] = Format.text,
+        limit: Annotated[
+            Optional[int], typer.Option("--limit", "-n", min=1, help=_("Show at most N rows."))
+        ] = None,
+        draft: Annotated[
+            Optional[str],
+            typer.Option("--draft", metavar="ID", help=_("Only this draft (id or path).")),
+        ] = None,
+    ) -> None:
+        from comunicast.cli.app import get_config
+        from comunicast.ledger import Ledger
+
+        config = get_config()
+        draft_id = draft_id_of(config, draft) if draft else None
+        ledger = Ledger.open_existing(config.ledger_path)
+        rows: list[dict[str, Any]] = []
+        if ledger is not None:
+            with ledger:
+                pubs = ledger.publications(draft_id=draft_id, limit=limit)
+                rows = [row_of(config, p) for p in pubs]
+        if format is Format.json:
+            from comunicast.output import print_json
+
+            print_json(rows)
+            return
+        _print_rows(rows)
+
+
+def draft_id_of(config: Config, ref: str) -> str:
+    """A draft reference (an id, or the path of a draft file) as a draft id."""
+    path = Path(ref)
+    if path.is_file():
+        from comunicast.drafts import load_draft
+
+        return load_draft(path, config.tz).id
+    return ref
+
+
+def effective_state(config: Config, pub: Publication) -> str:
+    """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown)."""
+    if pub.state != "sending":
+        return pub.state
+    from comunicast.locks import is_held
+
+    return "sending" if is_held(config.state_dir / "locks", pub.draft_id, pub.sender) else "unknown"
+
+
+def leaves_channel_at(config: Config, pub: Publication) -> datetime | None:
+    """When a sent update disappears from the WhatsApp channel; None for other senders.
+
+    Only senders that post to WhatsApp themselves count: `console` and `outbox` render for
+    WhatsApp, but the office pastes their text by hand, at a time the ledger does not know.
+    """
+    from comunicast.publish import LOCAL_ADAPTERS
+
+    if pub.sent_at is None or pub.state != "sent" or _target(config, pub.sender) != "whatsapp":
+        return None
+    if config.senders[pub.sender].adapter in LOCAL_ADAPTERS:
+        return None
+    return pub.sent_at + CHANNEL_RETENTION
+
+
+def _target(config: Config, sender: str) -> str | None:
+    from comunicast.errors import ConfigError
+    from comunicast.senders.registry import limits_for
+
+    if sender not in config.senders:
+        return None  # a sender removed from comunicast.yaml since: its target is unknown now
+    try:
+        return limits_for(config, sender).target
+    except ConfigError:
+        return None
+
+
+def row_of(config: Config, pub: Publication) -> dict[str, Any]:
+    """SPEC §3.3 `log --format json` entry (timestamps ISO 8601 in the configured zone)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(config.tz).isoformat(timespec="seconds") if value else None
+
+    return {
+        "draft_id": pub.draft_id,
+        "sender": pub.sender,
+        "state": effective_state(config, pub),
+        "revision": pub.revision,
+        "remote_id": pub.remote_id,
+        "attempts": pub.attempts,
+        "claimed_at": iso(pub.claimed_at),
+        "sent_at": iso(pub.sent_at),
+        "leaves_channel_at": iso(leaves_channel_at(config, pub)),
+        "error": pub.last_error if pub.state != "sent" else None,
+        "resolved_as": pub.resolved_as,
+    }
+
+
+def _short(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else ""
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    from comunicast.output import echo, is_terminal, stdout_console, warn
+
+    if not rows:
+        warn(_("nothing published yet"))
+        return
+    headers = [_("when"), _("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
+               _("leaves channel")]
+    table_rows = [
+        [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
+         r["state"] + (f" ({_('resolved')})" if r["resolved_as"] else ""),
+         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10]]
+        for r in rows
+    ]
+    if is_terminal():
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        for row in table_rows:
+            table.add_row(*row)
+        stdout_console().print(table)
+        return
+    for row in table_rows:
+        echo("\t".join(cell or "-" for cell in row))

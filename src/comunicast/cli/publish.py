@@ -1,0 +1,251 @@
+"""`comunicast publish DRAFT...` and `publish --due`: send each draft to its senders, exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from comunicast.i18n import _
+
+if TYPE_CHECKING:
+    from comunicast.config import Config
+    from comunicast.errors import DraftError
+    from comunicast.publish import Outcome, Planned, Publisher
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `publish` command."""
+
+    @app.command(
+        help=_(
+            "Check, render and send each DRAFT to its senders, exactly once. With --due (for "
+            "cron): every draft in messages/ whose publish_at has come and which is not yet sent."
+        )
+    )
+    def publish(
+        drafts: Annotated[
+            Optional[list[Path]],
+            typer.Argument(help=_("Draft files, folders or draft ids."), show_default=False),
+        ] = None,
+        due: Annotated[
+            bool, typer.Option("--due", help=_("Send every draft that is due (for cron)."))
+        ] = False,
+        to: Annotated[
+            Optional[str],
+            typer.Option("--to", metavar="NAME,...", help=_("Send to these senders instead.")),
+        ] = None,
+        dry_run: Annotated[
+            bool,
+            typer.Option("--dry-run", help=_("Show what would be sent, where; send nothing.")),
+        ] = False,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help=_("Do not ask for confirmation."))
+        ] = False,
+        republish: Annotated[
+            bool,
+            typer.Option(
+                "--republish", help=_("Send an edited draft again, as a new message.")
+            ),
+        ] = False,
+        format: Annotated[Format, typer.Option("--format", help=_("text or json."))] = Format.text,
+    ) -> None:
+        from comunicast.cli.app import get_config
+        from comunicast.clock import now as clock_now
+        from comunicast.drafts import load_drafts
+        from comunicast.errors import UsageError
+        from comunicast.ledger import Ledger
+        from comunicast.publish import Publisher, due_drafts, exit_code, plan
+
+        if due and drafts:
+            raise UsageError(_("give either DRAFT arguments or --due, not both"))
+        if not due and not drafts:
+            raise UsageError(
+                _("nothing to publish: name one or more drafts, or pass --due"),
+                hint=_("comunicast publish messages/2026-12-01-ponte.md"),
+            )
+        if due and to:
+            raise UsageError(_("--to applies to named drafts, not to --due"))
+        config = get_config()
+        now = clock_now(config.tz)
+        targets = [n.strip() for n in to.split(",") if n.strip()] if to else None
+
+        if due:
+            loaded = load_drafts([config.messages_dir], config.tz) \
+                if config.messages_dir.is_dir() else None
+            selected = due_drafts(loaded.drafts, now) if loaded else []
+            errors = loaded.errors if loaded else []
+        else:
+            loaded = load_drafts(draft_paths(config, drafts or []), config.tz)
+            selected, errors = loaded.drafts, loaded.errors
+
+        the_plan = plan(config, selected, now=now, to=targets)
+        if dry_run:
+            ledger = Ledger.open_existing(config.ledger_path)
+        elif the_plan.items:
+            ledger = Ledger.open(config.ledger_path)
+        else:
+            ledger = None
+        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due)
+        try:
+            if not dry_run and not yes and the_plan.items:
+                _confirm(publisher, the_plan.items)
+            if format is Format.json:
+                # Data on stdout is the JSON document: the console sender writes to stderr.
+                with contextlib.redirect_stdout(sys.stderr):
+                    outcomes = publisher.run(the_plan.items)
+            else:
+                outcomes = publisher.run(the_plan.items)
+        finally:
+            if ledger is not None:
+                ledger.close()
+
+        everything = [*the_plan.decided, *outcomes]
+        if due:
+            # cron stays quiet: already sent and being-sent-elsewhere are not news.
+            everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
+        code = exit_code(everything, extra=[1] if errors else [])
+        _report_draft_errors(errors)
+        if format is Format.json:
+            from comunicast.output import print_json
+
+            print_json({
+                "version": 1,
+                "publications": [o.to_json() for o in everything],
+                "errors": [_draft_error_json(e) for e in errors],
+                "exit_code": code,
+            })
+        elif dry_run:
+            _print_dry_run(everything)
+        else:
+            _print_outcomes(everything)
+        _print_hints(everything)
+        if code:
+            raise typer.Exit(code)
+
+
+def draft_paths(config: Config, refs: list[Path]) -> list[Path]:
+    """Draft arguments as paths: existing files and folders, else draft ids found in messages/."""
+    from comunicast.errors import ConfigError
+
+    paths: list[Path] = []
+    by_id: dict[str, Path] | None = None
+    for ref in refs:
+        if ref.exists():
+            paths.append(ref)
+            continue
+        if by_id is None:
+            by_id = _ids_in(config)
+        if str(ref) in by_id:
+            paths.append(by_id[str(ref)])
+            continue
+        raise ConfigError(
+            _("{path} does not exist, and no draft in messages/ has that id").format(path=ref),
+            hint=_("check the path; drafts live in messages/"),
+        )
+    return paths
+
+
+def _ids_in(config: Config) -> dict[str, Path]:
+    from comunicast.drafts import load_drafts
+
+    if not config.messages_dir.is_dir():
+        return {}
+    return {d.id: d.path for d in load_drafts([config.messages_dir], config.tz).drafts}
+
+
+def _confirm(publisher: Publisher, items: list[Planned]) -> None:
+    """On an interactive terminal, ask before sending to real senders; never when piped (cron)."""
+    from comunicast.output import is_terminal, warn
+
+    if not is_terminal(sys.stdin):
+        return
+    real = [i for i in publisher.pending(items) if not i.is_local]
+    if not real:
+        return
+    warn(_("About to publish:"))
+    for item in real:
+        warn(f"  {item.message.draft_id} → {item.sender.name} ({item.sender.adapter_name})")
+    if not typer.confirm(_("Send now?"), default=False, err=True):
+        warn(_("nothing sent"))
+        raise typer.Exit(0)
+
+
+def _report_draft_errors(errors: list[DraftError]) -> None:
+    from comunicast.output import warn
+
+    for exc in errors:
+        for line in str(exc).splitlines():
+            warn(f"{_('error')}: {line}")
+
+
+def _draft_error_json(exc: DraftError) -> dict[str, object]:
+    return {
+        "path": str(exc.path),
+        "problems": [
+            {"message": p.message, "line": p.line, "column": p.column, "rule": p.rule}
+            for p in exc.problems
+        ],
+    }
+
+
+_STYLES = {
+    "sent": "green", "skipped": "dim", "in-progress": "yellow", "dry-run": "cyan",
+    "refused": "red", "failed": "red", "unknown": "bold red",
+}
+
+
+def _print_outcomes(outcomes: list[Outcome]) -> None:
+    from comunicast.output import is_terminal, stdout_console
+
+    if not outcomes:
+        return
+    if is_terminal():
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in (_("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
+                       _("note")):
+            table.add_column(column, overflow="fold")
+        for o in outcomes:
+            table.add_row(o.draft_id, o.sender, f"[{_STYLES[o.state]}]{o.state}[/]",
+                          o.remote_id or "", str(o.attempts or ""), o.error or "")
+        stdout_console().print(table)
+        return
+    from comunicast.output import echo
+
+    for o in outcomes:
+        line = f"{o.state}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
+        echo(line + (f"\t{o.error}" if o.error else ""))
+
+
+def _print_dry_run(outcomes: list[Outcome]) -> None:
+    from comunicast.output import echo
+
+    for o in outcomes:
+        if o.state == "dry-run":
+            echo(f"── {o.draft_id} → {o.sender} ({o.target}) · " + _("would send") + " ──")
+            echo(o.text or "")
+            if o.image:
+                echo(f"[{_('image')}: {o.image}]")
+            echo()
+        else:
+            echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
+                 + " ──")
+
+
+def _print_hints(outcomes: list[Outcome]) -> None:
+    from comunicast.output import warn
+
+    if any(o.state == "unknown" for o in outcomes):
+        warn(_("hint: the outcome of some publications is unknown; look at the channel, then "
+               "settle each with `comunicast resolve DRAFT --sender NAME --as sent|failed`"))

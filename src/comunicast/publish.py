@@ -1,0 +1,489 @@
+"""Publishing: check → render → claim → send (with retries) → record, exactly once (SPEC §5).
+
+The claim is committed to the ledger before any network call, under a per-publication lock held
+by this process for as long as the publication is `sending`. The lock tells a live run (its
+publication is `in-progress`) from a dead one (its publication is `unknown`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets as _secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from comunicast.errors import ComunicastError, ConfigError
+from comunicast.i18n import _
+from comunicast.locks import PublicationLock, is_held
+from comunicast.revision import canonical_payload, idempotency_key, revision_of
+
+if TYPE_CHECKING:
+    from comunicast.config import Config
+    from comunicast.drafts import Draft
+    from comunicast.ledger import Ledger, Publication
+    from comunicast.senders.base import Message, Sender
+    from comunicast.senders.registry import SenderInstance
+
+OutcomeState = Literal[
+    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run"
+]
+#: Exit code of each outcome (SPEC §3.1); a run exits with the highest.
+EXIT_CODES: dict[str, int] = {
+    "sent": 0, "skipped": 0, "in-progress": 0, "dry-run": 0,
+    "refused": 1, "failed": 4, "unknown": 5,
+}
+#: Adapters that reach no audience: no confirmation is asked before "sending" to them.
+LOCAL_ADAPTERS = frozenset({"console", "outbox"})
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+
+
+@dataclass
+class Outcome:
+    """What happened to one publication (draft, sender) in this run."""
+
+    draft_id: str
+    sender: str
+    state: OutcomeState
+    revision: str | None = None
+    remote_id: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    #: Exit code when it differs from the state's (a configuration problem is 3).
+    code: int | None = None
+    target: str | None = None
+    text: str | None = None
+    image: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """This outcome's exit code (SPEC §3.1)."""
+        return self.code if self.code is not None else EXIT_CODES[self.state]
+
+    def to_json(self) -> dict[str, Any]:
+        """SPEC §3.3 `publish --format json` entry."""
+        return {
+            "draft_id": self.draft_id,
+            "sender": self.sender,
+            "state": self.state,
+            "remote_id": self.remote_id,
+            "attempts": self.attempts,
+            "error": self.error,
+            "revision": self.revision,
+        }
+
+
+@dataclass
+class Planned:
+    """One publication ready to go: the draft, its sender instance and the rendered message."""
+
+    draft: Draft
+    sender: SenderInstance
+    message: Message
+
+    @property
+    def is_local(self) -> bool:
+        """True for senders that reach no audience (console, outbox)."""
+        return self.sender.adapter_name in LOCAL_ADAPTERS
+
+
+@dataclass
+class Plan:
+    """Publications to attempt, and those already decided while planning (refused drafts)."""
+
+    items: list[Planned] = field(default_factory=list)
+    decided: list[Outcome] = field(default_factory=list)
+
+
+# -- selecting and planning --------------------------------------------------------------------
+
+
+def due_drafts(drafts: Iterable[Draft], now: datetime) -> list[Draft]:
+    """Drafts whose `publish_at` has come and which have not expired; emergencies, then oldest."""
+    from comunicast.drafts import Kind
+
+    due = [
+        d for d in drafts
+        if d.publish_at is not None and d.publish_at <= now
+        and (d.expires_at is None or d.expires_at > now)
+    ]
+    return sorted(
+        due, key=lambda d: (d.kind is not Kind.EMERGENZA, d.publish_at, d.id)  # type: ignore[return-value]
+    )
+
+
+def offline_findings(draft: Draft, config: Config, now: datetime) -> list[Any]:
+    """The offline rules' findings for `draft` (what `check` reports)."""
+    try:
+        from comunicast.rules import check_draft
+    except ImportError:  # the rules engine is not installed in this build yet
+        return []
+    return list(check_draft(draft, config, now=now))
+
+
+def blocking_findings(findings: list[Any]) -> list[Any]:
+    """The findings that stop a draft from being published (severity error)."""
+    try:
+        from comunicast.rules import has_errors
+    except ImportError:
+        return []
+    return [f for f in findings if has_errors([f])]
+
+
+def render_text(draft: Draft, config: Config, target: str) -> str:
+    """The exact text a sender of `target` sends (the same text `preview` shows)."""
+    from comunicast.compose import rendered_text
+
+    return rendered_text(draft, config, target)  # type: ignore[arg-type]
+
+
+def draft_links(draft: Draft) -> list[str]:
+    """The URLs of the draft's links, in order."""
+    from comunicast.render import analyze
+
+    return [link.url for link in analyze(draft.body).links]
+
+
+def plan(
+    config: Config,
+    drafts: list[Draft],
+    *,
+    now: datetime,
+    to: list[str] | None = None,
+) -> Plan:
+    """Check and render every (draft, sender); drafts with errors are refused, nothing sent."""
+    from comunicast.compose import senders_of
+    from comunicast.senders.base import Message
+    from comunicast.senders.registry import sender_instance
+
+    result = Plan()
+    instances: dict[str, SenderInstance | ConfigError] = {}
+
+    def instance(name: str) -> SenderInstance | ConfigError:
+        if name not in instances:
+            try:
+                instances[name] = sender_instance(config, name)
+            except ConfigError as exc:
+                instances[name] = exc
+        return instances[name]
+
+    if to:  # an explicit --to naming a bad sender is the user's mistake: stop before anything
+        for name in to:
+            found = instance(name)
+            if isinstance(found, ConfigError):
+                raise found
+
+    seen: dict[str, Draft] = {}
+    for draft in drafts:
+        names = list(dict.fromkeys(to or senders_of(draft, config)))
+        if draft.id in seen and seen[draft.id].path.resolve() != draft.path.resolve():
+            other = seen[draft.id]
+            for name in names:
+                result.decided.append(Outcome(
+                    draft.id, name, "refused",
+                    error=_("{path}: another draft ({other}) has the same id '{id}'; give one "
+                            "of them its own `id:`").format(
+                        path=draft.relpath, other=other.relpath, id=draft.id),
+                ))
+            continue
+        if draft.id in seen:
+            continue  # the same file named twice
+        seen[draft.id] = draft
+
+        findings = offline_findings(draft, config, now)
+        errors = blocking_findings(findings)
+        if errors:
+            first = errors[0]
+            where = f"{draft.relpath}:{first.line}" if first.line else draft.relpath
+            message = _("{n} error(s) found by check, e.g. {where}: {msg} ({rule})").format(
+                n=len(errors), where=where, msg=first.message, rule=first.rule
+            )
+            result.decided.extend(Outcome(draft.id, n, "refused", error=message) for n in names)
+            continue
+        if draft.image is not None and not draft.image.is_file():
+            message = _("{path}: image {image} does not exist").format(
+                path=draft.relpath, image=draft.image)
+            result.decided.extend(Outcome(draft.id, n, "refused", error=message) for n in names)
+            continue
+
+        links: list[str] | None = None
+        for name in names:
+            inst = instance(name)
+            if isinstance(inst, ConfigError):
+                result.decided.append(
+                    Outcome(draft.id, name, "refused", error=_one_line(str(inst)), code=3)
+                )
+                continue
+            limits = inst.limits
+            text = render_text(draft, config, limits.target)
+            plain = text if limits.target == "plain" else render_text(draft, config, "plain")
+            if links is None:
+                links = draft_links(draft)
+            image = draft.image if limits.images else None
+            payload = canonical_payload(
+                target=limits.target, text=text, image=image, image_alt=draft.image_alt
+            )
+            revision = revision_of(payload)
+            message = Message(
+                draft_id=draft.id,
+                sender=name,
+                revision=revision,
+                kind=str(draft.kind),
+                title=draft.title,
+                text=text,
+                markdown=draft.body,
+                plain=plain,
+                target=limits.target,
+                links=list(links),
+                image=image,
+                image_alt=draft.image_alt if image is not None else None,
+                publish_at=draft.publish_at,
+                idempotency_key=idempotency_key(draft.id, name, revision),
+            )
+            result.items.append(Planned(draft, inst, message))
+    return result
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+class Publisher:
+    """Runs a plan: claim under lock, send with retries within the run's budget, record."""
+
+    def __init__(
+        self,
+        config: Config,
+        ledger: Ledger | None,
+        *,
+        republish: bool = False,
+        dry_run: bool = False,
+        due: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.republish = republish
+        self.dry_run = dry_run
+        self.due = due
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.locks_dir = config.state_dir / "locks"
+        self.run_token = _secrets.token_hex(8)
+        self.deadline = clock() + config.publish.retry_budget
+        self._senders: dict[str, Sender] = {}
+        self._last_send: dict[str, float] = {}
+
+    # -- planning views --------------------------------------------------------------------
+
+    def preview(self, item: Planned) -> Outcome:
+        """What running `item` would do now, without writing anything."""
+        msg = item.message
+        outcome = Outcome(
+            msg.draft_id, msg.sender, "dry-run", revision=msg.revision, target=msg.target,
+            text=msg.text, image=msg.image.name if msg.image else None,
+        )
+        if self.ledger is None:
+            return outcome
+        claim = self.ledger.peek(msg.draft_id, msg.sender, msg.revision, republish=self.republish)
+        if claim.decision == "claimed":
+            return outcome
+        if claim.decision == "unknown" and claim.blocking is not None \
+                and claim.blocking.state == "sending" \
+                and is_held(self.locks_dir, msg.draft_id, msg.sender):
+            return replace(outcome, state="in-progress",
+                           error=_("another run is sending it right now"))
+        return self._from_claim(outcome, claim.decision, claim.publication, claim.blocking)
+
+    def pending(self, items: list[Planned]) -> list[Planned]:
+        """The items this run would actually send (not skipped, refused or blocked)."""
+        return [i for i in items if self.preview(i).state == "dry-run"]
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(
+        self, items: list[Planned], on_outcome: Callable[[Outcome], None] | None = None
+    ) -> list[Outcome]:
+        """Publish every item, in order; each outcome is reported as soon as it is known."""
+        outcomes = []
+        try:
+            for item in items:
+                outcome = self.preview(item) if self.dry_run else self.publish_one(item)
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+        finally:
+            self.close()
+        return outcomes
+
+    def close(self) -> None:
+        """Close the senders built by this run."""
+        for sender in self._senders.values():
+            try:
+                sender.close()
+            except Exception:  # noqa: BLE001, S110 - closing must not hide the outcomes
+                pass
+        self._senders.clear()
+
+    def publish_one(self, item: Planned) -> Outcome:
+        """Claim, send and record one publication."""
+        assert self.ledger is not None
+        msg = item.message
+        base = Outcome(msg.draft_id, msg.sender, "dry-run", revision=msg.revision,
+                       target=msg.target)
+        lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
+        if not lock.acquire():
+            return replace(base, state="in-progress",
+                           error=_("another run is sending it right now"))
+        try:
+            claim = self.ledger.claim(
+                msg.draft_id, msg.sender, msg.revision,
+                republish=self.republish, run_token=self.run_token, pid=os.getpid(),
+            )
+            if claim.decision != "claimed":
+                return self._from_claim(base, claim.decision, claim.publication, claim.blocking)
+            assert claim.publication is not None
+            return self._send(item, claim.publication)
+        finally:
+            lock.release()
+
+    def _from_claim(
+        self, base: Outcome, decision: str, current: Publication | None,
+        blocking: Publication | None,
+    ) -> Outcome:
+        if decision == "skipped":
+            assert current is not None
+            return replace(base, state="skipped", remote_id=current.remote_id,
+                           attempts=current.attempts, text=None)
+        if decision == "refused":
+            assert blocking is not None
+            message = _("a different revision was already sent on {when}; edits are not "
+                        "sent again unless you pass --republish").format(
+                when=blocking.sent_at.astimezone(self.config.tz).strftime("%Y-%m-%d %H:%M")
+                if blocking.sent_at else "?")
+            if self.due:  # cron never republishes edits by itself, and stays quiet about them
+                return replace(base, state="skipped", error=message, text=None)
+            return replace(base, state="refused", error=message, text=None)
+        assert blocking is not None
+        return replace(
+            base, state="unknown", remote_id=blocking.remote_id, attempts=blocking.attempts,
+            text=None,
+            error=_("the outcome of an earlier attempt (revision {rev}) is unknown: check the "
+                    "channel, then run `comunicast resolve {draft} --sender {sender} --as "
+                    "sent|failed`").format(
+                rev=blocking.revision[:15], draft=base.draft_id, sender=base.sender),
+        )
+
+    def _sender(self, item: Planned) -> Sender:
+        name = item.sender.name
+        if name not in self._senders:
+            self._senders[name] = item.sender.build(self.config)
+        return self._senders[name]
+
+    def _scrub(self, item: Planned, text: str) -> str:
+        from comunicast.senders.registry import mask_secrets
+
+        return mask_secrets(text, item.sender.secrets)
+
+    def _send(self, item: Planned, pub: Publication) -> Outcome:
+        """Send with retries; the publication is claimed (`sending`) and locked by this run."""
+        from comunicast.senders.base import MaybeDelivered, NotDelivered
+
+        assert self.ledger is not None
+        ledger = self.ledger
+        msg = item.message
+        base = Outcome(msg.draft_id, msg.sender, "failed", revision=msg.revision,
+                       target=msg.target)
+        limits = item.sender.limits
+        max_attempts = self.config.publish.max_attempts
+        try:
+            sender = self._sender(item)
+        except ComunicastError as exc:
+            error = self._scrub(item, _one_line(str(exc)))
+            ledger.record(pub.id, "failed", error=error)
+            return replace(base, state="failed", error=error, code=exc.exit_code,
+                           attempts=pub.attempts)
+
+        tries = 0
+        while True:
+            self._wait_interval(item)
+            attempts = ledger.begin_attempt(pub.id)
+            tries += 1
+            state: Literal["failed", "unknown"]
+            code: int | None = None
+            delay: float | None = None
+            try:
+                receipt = sender.send(msg)
+            except NotDelivered as exc:
+                state, error = "failed", self._scrub(item, exc.message)
+                delay = self._retry_delay(tries, max_attempts, exc.retryable, exc.retry_after)
+            except MaybeDelivered as exc:
+                state, error = "unknown", self._scrub(item, exc.message)
+                # Only a platform that honours idempotency keys may see the same message again.
+                delay = self._retry_delay(tries, max_attempts, limits.idempotency, None)
+            except ComunicastError as exc:  # configuration found wrong at send time
+                state, error = "failed", self._scrub(item, _one_line(str(exc)))
+                code = exc.exit_code
+            except Exception as exc:  # noqa: BLE001 - a bug in an adapter: it may have sent
+                state = "unknown"
+                error = self._scrub(item, _("sender '{name}' crashed: {kind}: {msg}").format(
+                    name=msg.sender, kind=type(exc).__name__, msg=exc))
+            except BaseException:
+                # Interrupted (Ctrl-C) in the middle of a request: the outcome is unknown.
+                ledger.record(pub.id, "unknown", error=_("interrupted while sending"))
+                raise
+            else:
+                remote_id = self._scrub(item, receipt.remote_id) if receipt.remote_id else None
+                ledger.record(pub.id, "sent", remote_id=remote_id)
+                return replace(base, state="sent", remote_id=remote_id, attempts=attempts)
+            finally:
+                self._last_send[msg.sender] = self.clock()
+            if delay is None:
+                ledger.record(pub.id, state, error=error)
+                return replace(base, state=state, error=error, attempts=attempts, code=code)
+            ledger.note(pub.id, "retry", error)
+            try:
+                self.sleep(delay)
+            except BaseException:
+                ledger.record(pub.id, state, error=error)
+                raise
+
+    def _wait_interval(self, item: Planned) -> None:
+        last = self._last_send.get(item.sender.name)
+        if last is None:
+            return
+        wait = item.sender.min_interval - (self.clock() - last)
+        if wait > 0:
+            self.sleep(wait)
+
+    def _retry_delay(
+        self, tries: int, max_attempts: int, retryable: bool, retry_after: float | None
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None when it must not be retried."""
+        if not retryable or tries >= max_attempts:
+            return None
+        if retry_after is not None and retry_after >= 0:
+            # The platform said when; a little jitter keeps parallel runs from colliding.
+            delay = retry_after + self.rng.uniform(0, min(1.0, 0.1 * retry_after + 0.05))
+        else:
+            delay = self.rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1)))
+        if self.clock() + delay > self.deadline:
+            return None
+        return delay
+
+
+def exit_code(outcomes: Iterable[Outcome], *, extra: Iterable[int] = ()) -> int:
+    """The run's exit code: the highest of its outcomes' (SPEC §3.1)."""
+    return max([0, *(o.exit_code for o in outcomes), *extra])
+
+
