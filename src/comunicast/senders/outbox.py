@@ -1,0 +1,137 @@
+"""`outbox`: one JSON file per publication in a folder, ready to paste into the Channel by hand.
+
+Files are written atomically (a temporary file in the same folder, fsync, rename): a reader or a
+crash sees the whole publication or nothing. The image copy is written before the JSON file, so
+a JSON file always has its image beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from comunicast.i18n import _
+from comunicast.senders.base import Limits, Message, NotDelivered, Receipt, SenderOptions
+from comunicast.senders.media import read_image
+
+if TYPE_CHECKING:
+    from comunicast.config import Config
+
+
+class OutboxOptions(SenderOptions):
+    """Options of an `outbox` sender."""
+
+    path: str = Field(
+        default="outbox", min_length=1, description="Folder, relative to comunicast.yaml"
+    )
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not every platform can open a folder.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class OutboxSender:
+    """Writes `<draft_id>.<sender>.json` (and the image copy) into the configured folder."""
+
+    name: ClassVar[str] = "outbox"
+    limits: ClassVar[Limits] = Limits(
+        target="whatsapp",
+        max_text=4096,
+        max_caption=1024,
+        images=True,
+        max_image_bytes=5 * 1024 * 1024,
+        # Writing the same publication again replaces its file: retrying cannot duplicate it.
+        idempotency=True,
+        min_interval=0.0,
+    )
+    Options: ClassVar[type[SenderOptions]] = OutboxOptions
+
+    def __init__(self, instance: str, options: Any, config: Config) -> None:
+        from comunicast.senders.registry import coerce_options
+
+        self.instance = instance
+        self.options: OutboxOptions = coerce_options(type(self), options, config, instance)
+        self.folder = config.resolve_path(self.options.path)
+        self._tz = config.tz
+
+    def __repr__(self) -> str:
+        return f"<OutboxSender {self.instance!r} {self.folder}>"
+
+    def send(self, message: Message) -> Receipt:
+        """Write the publication; the remote id is the JSON file's name."""
+        what = f"outbox {self.instance}"
+        stem = f"{message.draft_id}.{message.sender}"
+        target = self.folder / f"{stem}.json"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            image_name = None
+            if message.image is not None:
+                image = read_image(message.image, self.limits.max_image_bytes, what)
+                image_name = f"{stem}{image.suffix}"
+                write_atomic(self.folder / image_name, image.data)
+            document = {
+                "version": 1,
+                "draft_id": message.draft_id,
+                "sender": message.sender,
+                "revision": message.revision,
+                "target": message.target,
+                "kind": message.kind,
+                "title": message.title,
+                "text": message.text,
+                "image": image_name,
+                "image_alt": message.image_alt,
+                "links": list(message.links),
+                "publish_at": message.publish_at.isoformat() if message.publish_at else None,
+                "created_at": datetime.now(self._tz).isoformat(timespec="seconds"),
+            }
+            data = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+            write_atomic(target, data.encode("utf-8"))
+        except OSError as exc:
+            # Raised outside the handler's chain: nothing was renamed into place, so nothing is out.
+            failure = NotDelivered(
+                _("{what}: cannot write {path}: {reason}").format(
+                    what=what,
+                    path=exc.filename or self.folder,
+                    reason=exc.strerror or type(exc).__name__,
+                )
+            )
+        else:
+            return Receipt(remote_id=target.name)
+        raise failure
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,189 @@
+"""A WAHA stand-in: `/api/sendText` and `/api/sendImage`, validated against WAHA's OpenAPI schemas."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from .server import FakeServer, Recorded, Rejection
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "waha_openapi_requests.json"
+#: Request fields newer WAHA versions accept beyond the 2024.9.2 schemas (sent only when configured).
+KNOWN_EXTRAS = {"/api/sendText": {"linkPreview"}, "/api/sendImage": set()}
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The transcribed WAHA 2024.9.2 schemas (tests/fixtures/waha_openapi_requests.json)."""
+    data: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    return data
+
+
+def request_schema(path: str) -> dict[str, Any]:
+    """A JSON Schema (2020-12) for the request body of POST `path`, refs resolvable in place."""
+    doc = openapi()
+    ref = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": ref,
+        "components": doc["components"],
+    }
+
+
+def response_schema(path: str) -> dict[str, Any]:
+    """The JSON Schema of the 201 answer of POST `path`."""
+    doc = openapi()
+    schema = doc["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "components": doc["components"],
+    }
+
+
+def schema_errors(path: str, body: Any) -> list[str]:
+    """Validation errors of `body` against the request schema of `path` (jsonschema)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(request_schema(path))
+    return [
+        f"{path}: {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
+        for e in validator.iter_errors(body)
+    ]
+
+
+def properties(path: str) -> set[str]:
+    """The fields the request schema of `path` names."""
+    doc = openapi()
+    ref = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return set(doc["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"])
+
+
+class FakeWaha(FakeServer):
+    """Plays WAHA: checks X-Api-Key, the schema, session, chat id and image data; answers WAMessage.
+
+    `id_style`: `string` answers `"id": "true_<chat>_<hex>"` (NOWEB/GOWS), `serialized` answers
+    `"id": {"_serialized": …}` (WEBJS).
+    """
+
+    success_status = 201
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = "waha-test-key",
+        session: str = "default",
+        chat_id: str | None = None,
+        id_style: Literal["string", "serialized"] = "string",
+        delay: float = 0.0,
+        port: int = 0,
+    ) -> None:
+        super().__init__(delay=delay, port=port)
+        self.api_key = api_key
+        self.session = session
+        self.chat_id = chat_id
+        self.id_style = id_style
+
+    def check(self, request: Recorded) -> Rejection | None:
+        if request.path not in KNOWN_EXTRAS or request.method != "POST":
+            return Rejection(
+                404,
+                {
+                    "statusCode": 404,
+                    "message": f"Cannot {request.method} {request.path}",
+                    "error": "Not Found",
+                },
+                [f"unknown endpoint {request.method} {request.path}"],
+            )
+        if self.api_key is not None and request.header("x-api-key") != self.api_key:
+            return Rejection(
+                401, {"statusCode": 401, "message": "Unauthorized"}, ["missing or wrong X-Api-Key"]
+            )
+        problems: list[str] = []
+        if not (request.header("content-type") or "").startswith("application/json"):
+            problems.append("Content-Type is not application/json")
+        try:
+            request.json = json.loads(request.body)
+        except ValueError as exc:
+            problems.append(f"body is not JSON: {exc}")
+            return Rejection(400, {"statusCode": 400, "message": "Bad Request"}, problems)
+        body = request.json
+        problems += schema_errors(request.path, body)
+        if isinstance(body, dict):
+            extra = set(body) - properties(request.path) - KNOWN_EXTRAS[request.path]
+            if extra:
+                problems.append(f"{request.path}: fields WAHA does not know: {sorted(extra)}")
+            if body.get("session") != self.session:
+                problems.append(f"session {body.get('session')!r} is not {self.session!r}")
+            chat = body.get("chatId")
+            if self.chat_id is not None and chat != self.chat_id:
+                problems.append(f"chatId {chat!r} is not {self.chat_id!r}")
+            elif not (isinstance(chat, str) and chat.endswith("@newsletter")):
+                problems.append(f"chatId {chat!r} is not a channel (…@newsletter)")
+            if request.path == "/api/sendText" and not str(body.get("text") or "").strip():
+                problems.append("empty text")
+            if request.path == "/api/sendImage":
+                problems += _image_problems(body.get("file"))
+        if problems:
+            return Rejection(422, {"statusCode": 422, "message": problems}, problems)
+        return None
+
+    def accept(self, request: Recorded, number: int) -> tuple[str, str, Any]:
+        body = request.json if isinstance(request.json, dict) else {}
+        chat = str(body.get("chatId", ""))
+        serialized = f"true_{chat}_{number:020X}"
+        text = str(body.get("text") if "text" in body else body.get("caption", ""))
+        ident: Any = serialized
+        if self.id_style == "serialized":
+            ident = {
+                "fromMe": True,
+                "remote": chat,
+                "id": f"{number:020X}",
+                "_serialized": serialized,
+            }
+        answer = {
+            "id": ident,
+            "timestamp": int(time.time()),
+            "from": chat,
+            "fromMe": True,
+            "to": chat,
+            "participant": "",
+            "body": text,
+            "hasMedia": request.path == "/api/sendImage",
+            "mediaUrl": "",
+            "ack": 1,
+            "ackName": "SERVER",
+        }
+        return text, serialized, answer
+
+    def error_json(self, status: int, description: str, retry_after: float | None) -> Any:
+        return {"statusCode": status, "message": description or f"fake error {status}"}
+
+
+def _image_problems(file: Any) -> list[str]:
+    if not isinstance(file, dict):
+        return ["file is missing"]
+    try:
+        data = base64.b64decode(str(file.get("data", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return ["file.data is not base64"]
+    kind = (
+        "image/jpeg"
+        if data.startswith(b"\xff\xd8\xff")
+        else "image/png"
+        if data.startswith(b"\x89PNG\r\n\x1a\n")
+        else None
+    )
+    problems = []
+    if kind is None:
+        problems.append("file.data is not a JPEG or PNG image")
+    elif file.get("mimetype") != kind:
+        problems.append(f"file.mimetype {file.get('mimetype')!r} but the data is {kind}")
+    if len(data) > 5 * 1024 * 1024:
+        problems.append("image over 5 MB")
+    return problems
