@@ -105,7 +105,7 @@ def get_config() -> Config:
 
 #: Command modules, in the order `--help` lists them; each exposes `register(app)`.
 COMMANDS: tuple[str, ...] = (
-    "init", "new", "preview", "schema", "qr", "publish", "log", "resolve", "senders"
+    "init", "new", "check", "preview", "schema", "qr", "publish", "log", "resolve", "senders"
 )
 
 

@@ -320,3 +320,46 @@ def _count(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
             n=len(found), max=opts["max"]),
         extra.url_line, extra.url_column, span=len(extra.url),
     )
+
+
+# -- the online pass (links.broken, links.redirect) -----------------------------------------------
+
+
+def checkable_urls(ctx: Context) -> list[str]:
+    """The draft's http(s) links, which `--online` asks for."""
+    urls = []
+    for link in links_of(ctx):
+        parts = _split(link.url)
+        if parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname:
+            urls.append(link.url.strip())
+    return urls
+
+
+def _site(host: str) -> str:
+    return host[4:] if host.startswith("www.") else host
+
+
+def other_domain(url: str, final_url: str) -> bool:
+    """True when `final_url` is on another site than `url` (www. and subdomains are the same)."""
+    a, b = _site(host_of(url) or ""), _site(host_of(final_url) or "")
+    return not (in_domains(a, [b]) or in_domains(b, [a]))
+
+
+def online_hits(ctx: Context, results: dict[str, Any]) -> Iterator[tuple[str, Hit]]:
+    """(rule id, hit) for every link of the draft whose check failed or left the site."""
+    for link in links_of(ctx):
+        result = results.get(link.url.strip())
+        if result is None:
+            continue
+        if result.broken:
+            yield "links.broken", Hit(
+                _("link does not work: {reason}; fix the address or remove the link").format(
+                    reason=result.reason()),
+                link.url_line, link.url_column, span=len(link.url),
+            )
+        elif result.final_url and other_domain(link.url, result.final_url):
+            yield "links.redirect", Hit(
+                _("link redirects to another site ({host}): link the final address, so readers "
+                  "see where they go").format(host=host_of(result.final_url)),
+                link.url_line, link.url_column, result.final_url, span=len(link.url),
+            )

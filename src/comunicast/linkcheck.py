@@ -1,0 +1,251 @@
+"""Do links answer? Asynchronous HEAD (GET fallback) with per-host and global limits, cached.
+
+Results are cached in the ledger's `link_cache` table for a TTL, so that cron runs do not hammer
+the Comune's website. Network failures are cached for at most an hour: a transient outage should
+not keep a link "broken" for a whole day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from comunicast import __version__
+from comunicast.i18n import _
+
+if TYPE_CHECKING:
+    import httpx
+
+#: Failures (no HTTP status) are trusted from the cache for at most this long.
+ERROR_TTL = 3600.0
+MAX_REDIRECTS = 10
+
+
+def user_agent(contact: str | None = None) -> str:
+    """A polite User-Agent that names the tool (and whom to contact, when known)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    url = None
+    try:
+        for entry in metadata("comunicast").get_all("Project-URL") or []:
+            url = entry.split(",", 1)[1].strip()
+            break
+    except PackageNotFoundError:
+        pass
+    details = ["link checker"]
+    if url:
+        details.append(f"+{url}")
+    if contact:
+        details.append(f"+{contact}")
+    return f"comunicast/{__version__} ({'; '.join(details)})"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """The outcome of checking one URL."""
+
+    url: str
+    status: int | None
+    final_url: str | None
+    error: str | None
+    cached: bool = False
+
+    @property
+    def broken(self) -> bool:
+        """True on a network failure or an HTTP 4xx/5xx answer."""
+        return self.error is not None or self.status is None or self.status >= 400
+
+    @property
+    def redirected(self) -> bool:
+        """True when the URL answered from another address."""
+        return bool(self.final_url) and self.final_url != self.url
+
+    def reason(self) -> str:
+        """What went wrong, for a message."""
+        if self.error:
+            return self.error
+        return _("HTTP {status}").format(status=self.status)
+
+
+def origin(url: str) -> str:
+    """`host:port` of a URL: the unit of politeness (one server)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").lower()
+    return f"{host}:{port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    """A short, human reason for a network failure."""
+    import ssl
+
+    import httpx
+
+    if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError, TimeoutError)):
+        return _("no answer within {seconds:g} s (timeout)").format(seconds=timeout)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return _("too many redirects")
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return _("not a web address")
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return _("TLS certificate not valid: {reason}").format(
+                reason=getattr(item, "verify_message", None) or item)
+        if isinstance(item, ssl.SSLError):
+            return _("TLS failure: {reason}").format(reason=getattr(item, "reason", None) or item)
+    text = " ".join(str(item) for item in chain).lower()
+    if any(s in text for s in ("name or service not known", "nodename nor servname",
+                               "no address associated", "temporary failure in name resolution",
+                               "getaddrinfo failed", "name resolution")):
+        return _("host not found (DNS)")
+    if "certificate" in text or "ssl" in text or "tls" in text:
+        return _("TLS failure: {reason}").format(reason=exc)
+    if "refused" in text:
+        return _("connection refused")
+    if isinstance(exc, httpx.ConnectError):
+        return _("cannot connect: {reason}").format(reason=exc or type(exc).__name__)
+    return _("network error: {reason}").format(reason=str(exc) or type(exc).__name__)
+
+
+class _Checker:
+    def __init__(self, client: httpx.AsyncClient, *, timeout: float, per_host: int,
+                 concurrency: int, progress: Callable[[int, int], None] | None, total: int):
+        self.client = client
+        self.timeout = timeout
+        self.per_host = per_host
+        self.global_limit = asyncio.Semaphore(concurrency)
+        self.hosts: dict[str, asyncio.Semaphore] = {}
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    async def check(self, url: str) -> LinkResult:
+        host = self.hosts.setdefault(origin(url), asyncio.Semaphore(self.per_host))
+        try:
+            async with host, self.global_limit:
+                return await self._check(url)
+        finally:
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+    async def _request(self, method: str, url: str) -> httpx.Response:
+        # One deadline for the whole exchange, redirects included: httpx's timeouts are per
+        # operation, and a server trickling bytes would otherwise never time out.
+        async with asyncio.timeout(self.timeout):
+            async with self.client.stream(method, url) as response:
+                return response  # the body is never read
+
+    async def _check(self, url: str) -> LinkResult:
+        import httpx
+
+        try:
+            response = await self._request("HEAD", url)
+            if response.status_code < 400:
+                return self._result(url, response)
+        except (httpx.TimeoutException, TimeoutError, httpx.ConnectError,
+                httpx.TooManyRedirects, httpx.UnsupportedProtocol) as exc:
+            # Asking again with GET would only fail the same way, later.
+            return LinkResult(url, None, None, _describe(exc, self.timeout))
+        except httpx.HTTPError:
+            pass  # some servers mishandle HEAD: ask again with GET
+        try:
+            # 405/501 (HEAD not allowed) and other HEAD failures: GET tells the truth.
+            response = await self._request("GET", url)
+        except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            return LinkResult(url, None, None, _describe(exc, self.timeout))
+        return self._result(url, response)
+
+    @staticmethod
+    def _result(url: str, response: httpx.Response) -> LinkResult:
+        final = str(response.url)
+        return LinkResult(url, response.status_code, final if response.history else None, None)
+
+
+async def _run(urls: list[str], *, timeout: float, per_host: int, concurrency: int,
+               agent: str, progress: Callable[[int, int], None] | None) -> list[LinkResult]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        timeout=httpx.Timeout(timeout),
+        limits=limits,
+        headers={"User-Agent": agent, "Accept": "*/*"},
+    ) as client:
+        checker = _Checker(client, timeout=timeout, per_host=per_host, concurrency=concurrency,
+                           progress=progress, total=len(urls))
+        return await asyncio.gather(*(checker.check(u) for u in urls))
+
+
+def check_links(
+    urls: Iterable[str],
+    *,
+    timeout: float = 10.0,
+    per_host: int = 4,
+    concurrency: int = 40,
+    ttl: float = 86400.0,
+    ledger_path: Path | None = None,
+    contact: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> dict[str, LinkResult]:
+    """Check every distinct URL; cached results younger than `ttl` are reused without a request.
+
+    `on_start(n)` is called with the number of URLs that need a request, before any is made.
+    """
+    wanted = list(dict.fromkeys(urls))
+    results: dict[str, LinkResult] = {}
+    ledger = None
+    if ledger_path is not None and wanted:
+        from comunicast.ledger import Ledger
+
+        ledger = Ledger.open(ledger_path)
+    try:
+        if ledger is not None and ttl > 0:
+            fresh_errors = time.time() - min(ttl, ERROR_TTL)
+            for url, row in ledger.link_cache_get_many(wanted, ttl).items():
+                if row.get("status") is None and row["checked_at"] < fresh_errors:
+                    continue
+                results[url] = LinkResult(url, row.get("status"), row.get("final_url"),
+                                          row.get("error"), cached=True)
+        todo = [u for u in wanted if u not in results]
+        if on_start is not None:
+            on_start(len(todo))
+        if todo:
+            fetched = asyncio.run(_run(todo, timeout=timeout, per_host=per_host,
+                                       concurrency=concurrency, agent=user_agent(contact),
+                                       progress=progress))
+            for result in fetched:
+                results[result.url] = result
+            if ledger is not None:
+                ledger.link_cache_put_many(
+                    (r.url, r.status, r.final_url, r.error) for r in fetched
+                )
+    finally:
+        if ledger is not None:
+            ledger.close()
+    return results
+
+
+def summary(results: dict[str, LinkResult]) -> dict[str, Any]:
+    """Counts for diagnostics: checked, cached, broken."""
+    return {
+        "checked": sum(1 for r in results.values() if not r.cached),
+        "cached": sum(1 for r in results.values() if r.cached),
+        "broken": sum(1 for r in results.values() if r.broken),
+    }
