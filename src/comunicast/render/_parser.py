@@ -40,6 +40,24 @@ def normalize_body(body: str) -> str:
     return SENTINELS.sub("\ufffd", body)
 
 
+def _open_emphasis(state: StateInline) -> dict[str, int]:
+    """How many `*`, `_`, `~` could close emphasis opened earlier in this inline scope.
+
+    Pairing happens after tokenizing, so this is a balance of the delimiter runs seen so far:
+    `**https://x.it**` gives back its `**`, `https://x.it/*x*` keeps its stars.
+    """
+    balance: dict[str, int] = {}
+    for delim in getattr(state, "delimiters", ()):
+        char = chr(delim.marker)
+        # Strikethrough records one delimiter per `~~` pair, emphasis one per character.
+        width = 2 if char == "~" else 1
+        if delim.open and not delim.close:
+            balance[char] = balance.get(char, 0) + width
+        elif delim.close and not delim.open:
+            balance[char] = max(balance.get(char, 0) - width, 0)
+    return balance
+
+
 def _bare_url(state: StateInline, silent: bool) -> bool:
     """Inline rule: a bare `http(s)://` URL becomes a link (markup `linkify`)."""
     pos = state.pos
@@ -55,7 +73,7 @@ def _bare_url(state: StateInline, silent: bool) -> bool:
     start = pos - len(proto)
     if src[start:pos].lower() != proto.lower():
         return False
-    url = match_url(src, start, state.posMax)
+    url = match_url(src, start, state.posMax, _open_emphasis(state))
     if url is None:
         return False
     if not silent:

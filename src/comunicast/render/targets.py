@@ -76,10 +76,15 @@ class Plain:
         """A Markdown link: `label: url`, or the URL alone when the label is the URL."""
         if url.lower().startswith("mailto:") and _same_target(label, url):
             return self.text(label.strip())  # `<urp@comune.it>`: the address, as written
-        shown = self.url(url)
         if not label.strip() or _same_target(label, url):
-            return shown
-        return inner + (" " if label.rstrip().endswith(":") else ": ") + shown
+            return self.url(url)
+        lead, core, trail = _split_ws(inner)
+        separator = " " if label.rstrip().endswith(":") else ": "
+        return lead + core + self.labelled_url(separator, url) + trail
+
+    def labelled_url(self, separator: str, url: str) -> str:
+        """The separator and URL that follow a link's label."""
+        return separator + self.url(url)
 
     def image(self, alt: str, url: str) -> str:
         """An inline image, degraded to its alt text and URL."""
@@ -142,6 +147,10 @@ class WhatsApp(Plain):
 
     def url(self, url: str) -> str:
         return _URL_START + url + _URL_END
+
+    def labelled_url(self, separator: str, url: str) -> str:
+        # The separator joins the URL's protected segment, so emphasis closes before it.
+        return _URL_START + separator + url + _URL_END
 
     def code(self, code: str) -> str:
         if "`" not in code:
@@ -213,8 +222,10 @@ class Telegram(Plain):
     def link(self, inner: str, label: str, url: str) -> str:
         if not url.lower().startswith(_TELEGRAM_SCHEMES):
             return super().link(inner, label, url)
-        shown = inner if label.strip() else escape_html(url)
-        return f'<a href="{escape_attribute(url)}">{shown}</a>'
+        if not label.strip():
+            return f'<a href="{escape_attribute(url)}">{escape_html(url)}</a>'
+        lead, core, trail = _split_ws(inner)
+        return f'{lead}<a href="{escape_attribute(url)}">{core}</a>{trail}'
 
     def code_block(self, code: str) -> list[str]:
         if not code.strip():

@@ -4,15 +4,15 @@ markdown-it's own linkify needs `linkify-it-py`, which is not a dependency; this
 small, careful replacement. A URL runs until whitespace or a character that cannot sensibly end
 one (`<`, `>`, quotes, guillemets, backtick); then trailing punctuation that belongs to the
 sentence is given back: `.` `,` `;` `:` `!` `?` quotes, `»`, and a closing `)` `]` `}` unless it
-balances an opening one inside the URL (`…/Cremona_(città)`). A trailing run of `*`, `_` or `~`
-is given back, except one marker that pairs with an odd number of the same character inside the
-URL: `**https://x.it**` ends at `x.it`, while `https://x.it/*x*` and `https://x.it/a_b_` stay whole.
+balances an opening one inside the URL (`…/Cremona_(città)`). Trailing `*`, `_`, `~` stay in the
+URL (`https://x.it/*x*`, `/~utente/a~b~`) unless the caller says an emphasis opened before the
+URL is waiting for them (`**https://x.it**`): see `closers`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 # Characters that can never be part of a bare URL as people write it in a message.
 _STOP = '\\s<>"«»“”‘’`\ufdd0-\ufdd5'
@@ -24,8 +24,13 @@ _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _MARKERS = frozenset("*_~")
 
 
-def trim_url(candidate: str) -> str:
-    """The URL part of `candidate` (a maximal non-space run starting with the scheme)."""
+def trim_url(candidate: str, closers: Mapping[str, int] | None = None) -> str:
+    """The URL part of `candidate` (a maximal non-space run starting with the scheme).
+
+    `closers` maps `*`, `_`, `~` to how many trailing ones may close an emphasis opened before
+    the URL; those are given back to the text.
+    """
+    allowance = dict(closers or {})
     url = candidate
     scheme = _SCHEME_RE.match(url)
     scheme_len = len(scheme.group(0)) if scheme else 0
@@ -38,24 +43,25 @@ def trim_url(candidate: str) -> str:
                 break  # balanced: `(…)` belongs to the URL
             url = url[:-1]
         elif last in _MARKERS:
-            body = url.rstrip(last)
-            if body[scheme_len:].count(last) % 2:
-                # An odd count inside means one trailing marker closes a pair of the URL
-                # (`/*x*`, `/a_b_`); the rest belongs to the sentence (`**…/*x***`).
-                url = body + last
+            run = len(url) - len(url.rstrip(last))
+            give = min(run, allowance.get(last, 0), len(url) - scheme_len)
+            if give <= 0:
                 break
-            url = body
+            url = url[:-give]
+            allowance[last] = 0
         else:
             break
     return url
 
 
-def match_url(text: str, start: int, end: int | None = None) -> str | None:
-    """The bare URL starting exactly at `text[start]`, or None."""
+def match_url(
+    text: str, start: int, end: int | None = None, closers: Mapping[str, int] | None = None
+) -> str | None:
+    """The bare URL starting exactly at `text[start]`, or None (see `trim_url` for `closers`)."""
     m = URL_RE.match(text, start, len(text) if end is None else end)
     if m is None:
         return None
-    url = trim_url(m.group(0))
+    url = trim_url(m.group(0), closers)
     scheme = _SCHEME_RE.match(url)
     if scheme is None or len(url) <= len(scheme.group(0)):
         return None
