@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from comunicast.poster.fonts import ELLIPSIS, ICONS, Face, Fonts, drawable
 from comunicast.poster.qr import contrast
@@ -183,23 +184,37 @@ class Layout:
 # -- measuring and fitting text -------------------------------------------------------------
 
 
-def extent(text: str, face: Face, size: float) -> tuple[float, float]:
-    """Horizontal ink extent of `text` relative to its pen start: (left, right), advance-safe."""
+@lru_cache(maxsize=8192)
+def _em(text: str, face: Face) -> tuple[float, float, float]:
+    """(leftmost ink, rightmost ink, advance) of `text` at one em, relative to its pen start."""
     pen = 0.0
     left, right = 0.0, 0.0
     for char in text:
         x0, _y0, x1, _y1 = face.ink(char)
         if x1 > x0:
-            left = min(left, pen + x0 * size)
-            right = max(right, pen + x1 * size)
-        pen += face.advance(char) * size
-    return left, max(right, pen)
+            left = min(left, pen + x0)
+            right = max(right, pen + x1)
+        pen += face.advance(char)
+    return left, right, pen
+
+
+def _join(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+    return min(a[0], a[2] + b[0]), max(a[1], a[2] + b[1]), a[2] + b[2]
+
+
+def _em_span(m: tuple[float, float, float]) -> float:
+    return max(m[1], m[2]) - m[0]
+
+
+def extent(text: str, face: Face, size: float) -> tuple[float, float]:
+    """Horizontal ink extent of `text` relative to its pen start: (left, right), advance-safe."""
+    left, right, advance = _em(text, face)
+    return left * size, max(right, advance) * size
 
 
 def span(text: str, face: Face, size: float) -> float:
     """Width the ink of `text` needs."""
-    left, right = extent(text, face, size)
-    return right - left
+    return _em_span(_em(text, face)) * size
 
 
 def ink_box(text: str, face: Face, size: float, x: float, baseline: float) -> Box:
@@ -218,22 +233,31 @@ def ink_box(text: str, face: Face, size: float, x: float, baseline: float) -> Bo
 
 def wrap(text: str, face: Face, size: float, width: float) -> list[str]:
     """Greedy word wrap; a word longer than the line (a URL) is broken between characters."""
+    limit = width / size
+    space = _em(" ", face)
     lines: list[str] = []
-    current = ""
+    current, current_m = "", (0.0, 0.0, 0.0)
     for word in _words(text):
-        candidate = f"{current} {word}" if current else word
-        if span(candidate, face, size) <= width:
-            current = candidate
+        word_m = _em(word, face)
+        candidate_m = _join(_join(current_m, space), word_m) if current else word_m
+        if _em_span(candidate_m) <= limit:
+            current = f"{current} {word}" if current else word
+            current_m = candidate_m
             continue
         if current:
             lines.append(current)
-        while len(word) > 1 and span(word, face, size) > width:
-            cut = len(word) - 1
-            while cut > 1 and span(word[:cut], face, size) > width:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        current = word
+        while len(word) > 1 and _em_span(word_m) > limit:
+            lo, hi = 1, len(word) - 1  # the longest prefix that fits (at least one character)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if _em_span(_em(word[:mid], face)) <= limit:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            lines.append(word[:lo])
+            word = word[lo:]
+            word_m = _em(word, face)
+        current, current_m = word, word_m
     if current:
         lines.append(current)
     return lines

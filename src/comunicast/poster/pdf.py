@@ -32,10 +32,12 @@ def _font_name(face: Face) -> str:
     return name
 
 
-def _canvas(path: Path, width: float, height: float, title: str, author: str) -> Any:
+def _canvas(path: Path, width: float, height: float, title: str, author: str, font: str | None = None) -> Any:
     from reportlab.pdfgen.canvas import Canvas
 
-    canvas = Canvas(str(path), pagesize=(width, height), pageCompression=1, invariant=1)
+    # `font` replaces reportlab's initial Helvetica, so every font the PDF names is embedded.
+    extra = {"initialFontName": font} if font else {}
+    canvas = Canvas(str(path), pagesize=(width, height), pageCompression=1, invariant=1, **extra)
     canvas.setTitle(title)
     canvas.setAuthor(author)
     canvas.setCreator("comunicast")
@@ -83,7 +85,7 @@ def write_code(path: Path, symbol: Symbol, color: str, logo: Image | None = None
 def write_poster(path: Path, layout: Layout, symbol: Symbol, fonts: Fonts, *, color: str, logo: Image | None, logo_in_code: bool, title: str, author: str) -> None:
     """A poster as a one-page vector PDF with its fonts embedded."""
     W, H = layout.paper.width, layout.paper.height
-    canvas = _canvas(path, W, H, title, author)
+    canvas = _canvas(path, W, H, title, author, font=_font_name(fonts.regular))
     band = layout.band
     canvas.setFillColor(layout.band_color)
     canvas.rect(band.x, H - band.bottom, band.w, band.h, fill=1, stroke=0)
