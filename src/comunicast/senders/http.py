@@ -29,8 +29,8 @@ MASK = "***"
 #: Longest remote error description quoted in a message (they end up in the ledger and on screen).
 MAX_DESCRIPTION = 300
 #: Telegram bot tokens look like `123456789:AAE…`; masked even when not registered as a secret.
-_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+_BOT_TOKEN = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{20,}")
+_LOOPBACK_NAMES = {"localhost"}
 
 
 # -- URL policy --------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-l
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and localhost, where plain http is acceptable."""
     host = host.strip("[]").lower().rstrip(".")
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+    if host in _LOOPBACK_NAMES:
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

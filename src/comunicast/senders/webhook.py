@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from comunicast.config import Config
 
 SIGNATURE_HEADER = "X-Comunicast-Signature"
+MIN_SECRET = 16
 _RESERVED = {"content-type", "content-length", "host", "idempotency-key", SIGNATURE_HEADER.lower()}
 
 
@@ -38,19 +39,29 @@ def _check_headers(value: dict[str, SecretStr]) -> dict[str, SecretStr]:
     return value
 
 
+def _check_secret(value: SecretStr) -> SecretStr:
+    # The message must not quote the value, nor its length.
+    if len(value.get_secret_value()) < MIN_SECRET:
+        raise ValueError(
+            _(
+                "must be a long random string (at least {n} characters, e.g. `openssl rand -hex 32`)"
+            ).format(n=MIN_SECRET)
+        )
+    return value
+
+
 class WebhookOptions(SenderOptions):
     """Options of a `webhook` sender."""
 
     url: str = Field(description="Endpoint (https://…, or http:// on loopback)")
-    secret: SecretStr = Field(
-        min_length=16, description="HMAC-SHA256 key for X-Comunicast-Signature; use ${VAR}"
-    )
+    secret: SecretStr = Field(description="HMAC-SHA256 key for X-Comunicast-Signature; use ${VAR}")
     headers: dict[str, SecretStr] = Field(
         default_factory=dict, description="Extra headers (e.g. Authorization); values are secret"
     )
 
     _url = field_validator("url")(classmethod(lambda cls, v: check_url(v)))
     _headers = field_validator("headers")(classmethod(lambda cls, v: _check_headers(v)))
+    _secret = field_validator("secret")(classmethod(lambda cls, v: _check_secret(v)))
 
 
 def signature(secret: bytes, body: bytes) -> str:
