@@ -166,9 +166,11 @@ def render(body: str, *, title: str | None, target: str) -> str:
 
 
 _SPACES = re.compile(r"[ \t]{2,}")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def visible_text(body: str) -> str:
     """The body as a reader reads it (no markup, no URLs, no list markers), for readability."""
     text = render_body(body, EMITTERS["reading"])
-    return _tidy("\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")))
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _tidy(_BLANK_LINES.sub("\n\n", text))

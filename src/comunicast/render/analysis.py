@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 ConstructKind = Literal["heading", "table", "html", "image"]
 _SNIPPET = 60
+_CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)])(?=[ \t]|$)[ \t]?)*[ \t]*")
 _STYLE_TOKENS = frozenset(
     {"em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close"}
 )
@@ -245,8 +247,13 @@ class _Collector:
     def block(self, token: Token, kind: ConstructKind) -> None:
         line = token.map[0] if token.map else 0
         source = self.lines[line] if line < len(self.lines) else ""
-        text = token.content if kind == "html" else source
-        self.unsupported.append(Construct(kind, line, _indent(source), _snippet(text)))
+        if kind == "html":
+            first = token.content.strip().split("\n")[0]
+            column = max(source.find(first), 0) if first else _indent(source)
+        else:
+            # Past the quote and list markers of the containers (`> - # Titolo`).
+            column = _CONTAINER_PREFIX.match(source).end()  # type: ignore[union-attr]
+        self.unsupported.append(Construct(kind, line, column, _snippet(source[column:])))
 
     def inline(self, token: Token, kind: str, min_col: int = 0) -> int:
         """Collect from one inline token; returns the column after it (for table cells)."""
@@ -308,7 +315,11 @@ class _Collector:
                 line, column = where.position(start)
                 if token.markup in ("linkify", "autolink"):
                     in_url = True
-                    self.links.append(Link(href, None, line, column, True, False, line, column))
+                    # An autolink's URL starts after its `<`.
+                    url_line, url_column = where.position(start + (token.markup == "autolink"))
+                    self.links.append(
+                        Link(href, None, line, column, True, False, url_line, url_column)
+                    )
                 else:
                     open_link = (index, token)
             elif kind == "link_close":

@@ -5,9 +5,12 @@ text (`5 * 3`, an escaped `\\*`, `snake_case`) are written as private placeholde
 message is assembled, and resolved by `WhatsApp.finish` once the final neighbours are known.
 WhatsApp formats a marker pair only when the opening marker follows a line start, a space or
 punctuation and precedes a non-space, and the closing marker follows a non-space and precedes a
-line end, a space or punctuation. So a literal marker that could *open* gets U+2060 WORD JOINER
-(invisible, not a space, not punctuation) in front of it, and one that could *close* gets it
-behind it; a marker between two letters or between two spaces can do neither and is left alone.
+line end, a space or punctuation. U+2060 WORD JOINER is invisible and, to that rule, neither a
+space nor punctuation: in front of a literal marker it stops it opening, behind it it stops it
+closing. Each literal marker that could open or close gets the joiners it needs (both when one
+alone would let it do the other, as in `(*)`); a marker between two letters (`snake_case`) or
+between two spaces (`5 * 3`) can do neither and is left alone. This rests on that model of
+WhatsApp's parser (public behaviour, not a documented grammar); it is all in `WhatsApp.finish`.
 URLs are never touched: emphasis is applied around them (`*Vedi* https://… *ora*`), so no marker
 ever touches a URL and no word joiner is ever inserted into one.
 """
@@ -186,14 +189,21 @@ class WhatsApp(Plain):
             k = m.start()
             prev = text[k - 1] if k > 0 else ""
             nxt = text[k + 1] if k + 1 < len(text) else ""
-            out = _LITERAL[m.group(0)]
-            if _boundary(prev) and nxt and not nxt.isspace():
-                out = WORD_JOINER + out  # could open a pair
-            if prev and not prev.isspace() and _boundary(nxt):
-                out = out + WORD_JOINER  # could close a pair
-            return out
+            could_open = _boundary(prev) and bool(nxt) and not nxt.isspace()
+            could_close = bool(prev) and not prev.isspace() and _boundary(nxt)
+            # A joiner in front stops it opening but lets it close if punctuation follows; a
+            # joiner behind stops it closing but lets it open after punctuation: so each side
+            # gets one when needed, and both when one alone would enable the other.
+            before = could_open or (could_close and _boundary(prev))
+            after = could_close or (before and _boundary(nxt))
+            return (
+                (WORD_JOINER if before else "")
+                + _LITERAL[m.group(0)]
+                + (WORD_JOINER if after else "")
+            )
 
-        return _PLACEHOLDER_RE.sub(literal, text)
+        # Two adjacent literal markers share the joiner between them.
+        return _PLACEHOLDER_RE.sub(literal, text).replace(WORD_JOINER * 2, WORD_JOINER)
 
 
 class Telegram(Plain):
