@@ -120,7 +120,6 @@ def test_bare_urls_survive_intact_in_every_target(seed: int) -> None:
             # Whole and delimited: not glued to a marker, word joiner or other character.
             pattern = rf"(?<![^\s(«:]){re.escape(url)}(?![^\s).,»:])"
             assert re.search(pattern, visible), (target, body, rendered)
-            assert WORD_JOINER not in visible or url not in visible.replace(WORD_JOINER, "|")
 
 
 def test_markdown_link_urls_survive_in_every_target() -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 # Private sentinels used while rendering (Unicode noncharacters, never valid in a message).
-SENTINELS = re.compile("[\ufdd0-\ufdd5]")
+SENTINELS = re.compile("[\ufdd0-\ufdd6]")
 _SCHEME_TAIL = re.compile(r"(?:^|[^A-Za-z0-9.+\-])(https?)$", re.IGNORECASE)
 
 _InlineRule = Callable[["StateInline", bool], bool]

@@ -11,6 +11,8 @@ closing. Each literal marker that could open or close gets the joiners it needs 
 alone would let it do the other, as in `(*)`); a marker between two letters (`snake_case`) or
 between two spaces (`5 * 3`) can do neither and is left alone. This rests on that model of
 WhatsApp's parser (public behaviour, not a documented grammar); it is all in `WhatsApp.finish`.
+Likewise a literal `>` that ends up first on a line (an escaped `\\>`) gets a joiner in front, so
+it does not turn the line into a quote.
 URLs are never touched: emphasis is applied around them (`*Vedi* https://… *ora*`), so no marker
 ever touches a URL and no word joiner is ever inserted into one.
 """
@@ -26,12 +28,14 @@ TARGETS: tuple[Target, ...] = ("whatsapp", "telegram", "plain")
 Style = Literal["b", "i", "s"]
 
 WORD_JOINER = "\u2060"
-_PLACEHOLDER = {"*": "\ufdd0", "_": "\ufdd1", "~": "\ufdd2", "`": "\ufdd3"}
+_PLACEHOLDER = {"*": "\ufdd0", "_": "\ufdd1", "~": "\ufdd2", "`": "\ufdd3", ">": "\ufdd6"}
 _LITERAL = {v: k for k, v in _PLACEHOLDER.items()}
 _URL_START, _URL_END = "\ufdd4", "\ufdd5"
+_LITERAL_QUOTE = "\ufdd6"  # a literal `>`: at a line start WhatsApp would make it a quote
+_LINE_START_QUOTE_RE = re.compile(f"^([ \t]*){_LITERAL_QUOTE}", re.MULTILINE)
 _PLACEHOLDER_RE = re.compile("[\ufdd0-\ufdd3]")
 _URL_SEGMENT_RE = re.compile(f"({_URL_START}[^{_URL_END}]*{_URL_END})")
-_MARKERS_RE = re.compile("[*_~`]")
+_MARKERS_RE = re.compile("[*_~`>]")
 _CODE_MARKERS_RE = re.compile("[*_~]")
 # Link schemes Telegram accepts in <a href>; anything else is shown as text.
 _TELEGRAM_SCHEMES = ("http://", "https://", "mailto:", "tg://")
@@ -182,6 +186,9 @@ class WhatsApp(Plain):
 
     def finish(self, text: str) -> str:
         text = text.replace(_URL_START, "").replace(_URL_END, "")
+        if _LITERAL_QUOTE in text:
+            text = _LINE_START_QUOTE_RE.sub(r"\1" + WORD_JOINER + ">", text)
+            text = text.replace(_LITERAL_QUOTE, ">")
         if not _PLACEHOLDER_RE.search(text):
             return text
 

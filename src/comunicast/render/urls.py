@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 # Characters that can never be part of a bare URL as people write it in a message.
-_STOP = '\\s<>"«»“”‘’`\ufdd0-\ufdd5'
+_STOP = '\\s<>"«»“”‘’`\ufdd0-\ufdd6'
 URL_RE = re.compile(rf"(?<![0-9A-Za-z.+\-])https?://[^{_STOP}]+", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 
