@@ -47,14 +47,18 @@ def _project(root: Path, logo: bool) -> None:
 
         image = Image.new("RGBA", (800, 1000), (0, 0, 0, 0))
         draw = ImageDraw.Draw(image)
-        draw.polygon([(40, 40), (760, 40), (760, 600), (400, 960), (40, 600)], fill=(200, 30, 30, 255))
+        draw.polygon(
+            [(40, 40), (760, 40), (760, 600), (400, 960), (40, 600)], fill=(200, 30, 30, 255)
+        )
         image.save(root / "stemma.png")
         line = "  logo: stemma.png\n"
     (root / "comunicast.yaml").write_text(CONFIG.format(logo=line), encoding="utf-8")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--logo", action="store_true", help="with a PNG logo in the header band")
     args = parser.parse_args()
@@ -67,7 +71,9 @@ def main() -> int:
             times = []
             for _ in range(args.runs):
                 start = time.perf_counter()
-                subprocess.run([*_exe(), "qr", "--out", out.name], cwd=root, check=True, capture_output=True)
+                subprocess.run(
+                    [*_exe(), "qr", "--out", out.name], cwd=root, check=True, capture_output=True
+                )
                 times.append(time.perf_counter() - start)
             median = statistics.median(times)
             size = out.stat().st_size

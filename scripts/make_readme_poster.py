@@ -30,7 +30,11 @@ def _comunicast(*args: str, cwd: Path) -> str:
     exe = Path(sys.executable).parent / "comunicast"
     command = [str(exe)] if exe.exists() else [shutil.which("comunicast") or "comunicast"]
     done = subprocess.run(
-        [*command, "--config", str(CONFIG), *args], cwd=cwd, capture_output=True, text=True, check=True
+        [*command, "--config", str(CONFIG), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 

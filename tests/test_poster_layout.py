@@ -23,9 +23,15 @@ EXTREME_STEPS = (
     "Attiva le notifiche 🔔 per non perdere nessun avviso urgente ⚠️ del Comune",
 )
 NORMAL = PosterTexts(
-    "Comune di Cremona", "Segui il Comune di Cremona su WhatsApp", DEFAULT_STEPS, URL, DEFAULT_PRIVACY
+    "Comune di Cremona",
+    "Segui il Comune di Cremona su WhatsApp",
+    DEFAULT_STEPS,
+    URL,
+    DEFAULT_PRIVACY,
 )
-EXTREME = PosterTexts(LONG_ORG, LONG_TITLE, EXTREME_STEPS, URL, DEFAULT_PRIVACY + " " + DEFAULT_PRIVACY)
+EXTREME = PosterTexts(
+    LONG_ORG, LONG_TITLE, EXTREME_STEPS, URL, DEFAULT_PRIVACY + " " + DEFAULT_PRIVACY
+)
 
 
 def test_extreme_texts_have_the_lengths_the_issue_asks_for() -> None:
@@ -55,9 +61,13 @@ def _assert_inside(layout: Layout) -> None:
         for line in block.lines:
             assert line.ink.w > 0 and line.ink.h > 0, f"{where}: {block.role} draws nothing"
             if block.role == "organization":
-                assert band_inner.contains(line.ink), f"{where}: organization {line.ink} leaves the band"
+                assert band_inner.contains(line.ink), (
+                    f"{where}: organization {line.ink} leaves the band"
+                )
             else:
-                assert content.contains(line.ink), f"{where}: {block.role} {line.ink} leaves the margins"
+                assert content.contains(line.ink), (
+                    f"{where}: {block.role} {line.ink} leaves the margins"
+                )
     if layout.logo is not None:
         assert band_inner.contains(layout.logo)
         for line in layout.block("organization").lines:
@@ -134,7 +144,11 @@ def test_emoji_without_a_glyph_are_dropped_but_the_bell_is_kept(fonts) -> None: 
 
 def test_absurdly_long_texts_are_cut_with_an_ellipsis_but_never_overflow(fonts) -> None:  # type: ignore[no-untyped-def]
     huge = PosterTexts(
-        "Comune " * 40, "Titolo lunghissimo " * 30, ("passo " * 80,) * 3, URL + "/" + "x" * 300, "privacy " * 200
+        "Comune " * 40,
+        "Titolo lunghissimo " * 30,
+        ("passo " * 80,) * 3,
+        URL + "/" + "x" * 300,
+        "privacy " * 200,
     )
     for paper in PAPERS.values():
         layout = layout_poster(paper, huge, fonts, modules=57, brand="#003366", logo_aspect=1.0)
@@ -149,7 +163,9 @@ def test_rendered_ink_stays_inside_the_computed_boxes(fonts, paper: str) -> None
 
     from comunicast.poster.png import draw_line
 
-    layout = layout_poster(PAPERS[paper], EXTREME, fonts, modules=41, brand="#003366", logo_aspect=1.0)
+    layout = layout_poster(
+        PAPERS[paper], EXTREME, fonts, modules=41, brand="#003366", logo_aspect=1.0
+    )
     scale = 150 / 72 if paper == "a5" else 1.0
     size = (round(layout.paper.width * scale), round(layout.paper.height * scale))
     for line in layout.lines():

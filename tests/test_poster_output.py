@@ -16,7 +16,11 @@ from comunicast.poster.svg import rasterize
 
 URL = "https://whatsapp.com/channel/0029VaTestTestTestTest00"
 TEXTS = PosterTexts(
-    "Comune di Cremona", "Segui il Comune di Cremona su WhatsApp", DEFAULT_STEPS, URL, DEFAULT_PRIVACY
+    "Comune di Cremona",
+    "Segui il Comune di Cremona su WhatsApp",
+    DEFAULT_STEPS,
+    URL,
+    DEFAULT_PRIVACY,
 )
 EXTREME = PosterTexts(
     "Unione dei Comuni Lombarda «Terre dell’Oglio» — ÀÈÉÌÒÙ € 260",
@@ -56,7 +60,9 @@ def _decoded(path: Path, module_hint: float = 4.0) -> list[str]:
 
 @pytest.mark.parametrize("paper", list(PAPERS))
 @pytest.mark.parametrize("with_logo", [False, True], ids=["plain", "logo"])
-def test_every_poster_decodes_to_the_url(tmp_path: Path, fonts, logo, paper: str, with_logo: bool) -> None:  # type: ignore[no-untyped-def]
+def test_every_poster_decodes_to_the_url(
+    tmp_path: Path, fonts, logo, paper: str, with_logo: bool
+) -> None:  # type: ignore[no-untyped-def]
     for ext in ("png", "pdf"):
         out = tmp_path / f"poster-{paper}.{ext}"
         result = build_poster(
@@ -82,7 +88,9 @@ def test_every_poster_decodes_to_the_url(tmp_path: Path, fonts, logo, paper: str
 
 @pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
 @pytest.mark.parametrize("with_logo", [False, True], ids=["plain", "logo"])
-def test_every_bare_code_decodes_to_the_url(tmp_path: Path, logo, ext: str, with_logo: bool) -> None:  # type: ignore[no-untyped-def]
+def test_every_bare_code_decodes_to_the_url(
+    tmp_path: Path, logo, ext: str, with_logo: bool
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / f"code.{ext}"
     result = build_code(URL, out, color="#003366", logo=logo if with_logo else None)
     assert _decoded(out) == [URL]
@@ -91,7 +99,9 @@ def test_every_bare_code_decodes_to_the_url(tmp_path: Path, logo, ext: str, with
     assert abs(result.scan_distance_cm - 10 * result.code_cm) <= 1
 
 
-def test_a_bare_png_has_whole_pixels_per_module_and_a_four_module_quiet_zone(tmp_path: Path) -> None:
+def test_a_bare_png_has_whole_pixels_per_module_and_a_four_module_quiet_zone(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "code.png"
     build_code(URL, out, color="#000000")
     symbol = make_symbol(URL)
@@ -112,7 +122,9 @@ def test_svg_is_one_vector_path_sized_in_millimetres(tmp_path: Path) -> None:
     assert text.count("<path") == 1 and "<image" not in text
 
 
-def test_pdf_poster_is_vector_with_embedded_selectable_font_and_small(tmp_path: Path, fonts, logo) -> None:  # type: ignore[no-untyped-def]
+def test_pdf_poster_is_vector_with_embedded_selectable_font_and_small(
+    tmp_path: Path, fonts, logo
+) -> None:  # type: ignore[no-untyped-def]
     import pypdfium2
 
     out = tmp_path / "poster.pdf"
@@ -133,13 +145,17 @@ def test_pdf_poster_is_vector_with_embedded_selectable_font_and_small(tmp_path: 
     assert URL in flat
 
 
-def test_png_poster_leaves_its_margins_blank_with_extreme_texts(tmp_path: Path, fonts, logo) -> None:  # type: ignore[no-untyped-def]
+def test_png_poster_leaves_its_margins_blank_with_extreme_texts(
+    tmp_path: Path, fonts, logo
+) -> None:  # type: ignore[no-untyped-def]
     """End to end: below the header band, nothing is drawn in the margins of the page."""
     for paper in PAPERS:
         out = tmp_path / f"{paper}.png"
         build_poster(out, EXTREME, fonts, paper=paper, brand="#003366", color="#000000", logo=logo)
         sheet = PAPERS[paper]
-        layout = layout_poster(sheet, EXTREME, fonts, modules=make_symbol(URL).size, brand="#003366", logo_aspect=0.8)
+        layout = layout_poster(
+            sheet, EXTREME, fonts, modules=make_symbol(URL).size, brand="#003366", logo_aspect=0.8
+        )
         scale = sheet.dpi / 72
         m = int(layout.margin * scale) - 1
         band = int(layout.band.bottom * scale) + 1

@@ -75,17 +75,23 @@ def test_json_report_for_each_paper(project: Path, paper: str) -> None:
         assert decode(image) == [URL]
 
 
-def test_bare_code_with_url_needs_no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bare_code_with_url_needs_no_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     for ext in ("png", "svg", "pdf"):
-        code, out, err = invoke("qr", "--url", "https://example.org/x", "--code-only", "--out", f"c.{ext}")
+        code, out, err = invoke(
+            "qr", "--url", "https://example.org/x", "--code-only", "--out", f"c.{ext}"
+        )
         assert code == 0, err
         assert f"c.{ext}" in out
     code, out, err = invoke("qr", "--url", "https://example.org/x")
     assert code == 0 and out.rstrip().endswith("https://example.org/x")
 
 
-def test_poster_without_config_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_poster_without_config_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = invoke("qr", "--url", URL, "--out", "poster.png")
     assert code == 3 and "comunicast.yaml" in err
@@ -154,7 +160,9 @@ def test_poster_texts_come_from_config(project: Path) -> None:
     assert code == 0, err
     text = _pdf_text(project / "poster.pdf")
     assert "Resta aggiornato con il Comune di Cremona" in text
-    assert "Apri la fotocamera" in text and "Premi «Segui»" in text and "Accendi la campanella" in text
+    assert (
+        "Apri la fotocamera" in text and "Premi «Segui»" in text and "Accendi la campanella" in text
+    )
     assert "Nessuno vede il tuo numero." in text
     assert "Segui il" not in text  # the default title is replaced
 
@@ -169,7 +177,9 @@ def test_logo_from_config_in_header_and_in_code(project: Path) -> None:
     assert code == 0, err
     assert json.loads(out)["error_correction"] == "H"
     assert decode(rasterize_pdf(project / "inside.pdf", scale=2)) == [URL]
-    code, out, err = invoke("qr", "--code-only", "--out", "c.svg", "--logo-in-code", "--format", "json")
+    code, out, err = invoke(
+        "qr", "--code-only", "--out", "c.svg", "--logo-in-code", "--format", "json"
+    )
     assert code == 0, err
     assert json.loads(out)["error_correction"] == "H"
     assert "data:image/png;base64," in (project / "c.svg").read_text()
@@ -208,7 +218,9 @@ def test_font_from_config(project: Path) -> None:
 
 
 def test_http_invite_url_in_config_is_located(project: Path) -> None:
-    write(project / "comunicast.yaml", MINIMAL_CONFIG.replace("https://whatsapp", "http://whatsapp"))
+    write(
+        project / "comunicast.yaml", MINIMAL_CONFIG.replace("https://whatsapp", "http://whatsapp")
+    )
     code, _, err = invoke("qr")
     assert code == 3 and "comunicast.yaml:" in err and "https://" in err
 
@@ -226,5 +238,7 @@ def test_the_command_module_imports_no_heavy_library() -> None:
         "import sys, comunicast.cli.qr; "
         "print([m for m in ('PIL', 'qrcode', 'reportlab', 'zxingcpp', 'pypdfium2') if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 def qr(
     out: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--out",
             "-o",
@@ -47,24 +47,33 @@ def qr(
         ),
     ] = None,
     code_only: Annotated[
-        bool, typer.Option("--code-only", help=_("Write the code alone (4-module quiet zone), not a poster."))
+        bool,
+        typer.Option(
+            "--code-only", help=_("Write the code alone (4-module quiet zone), not a poster.")
+        ),
     ] = False,
     paper: Annotated[
-        Optional[PaperChoice],
+        PaperChoice | None,
         typer.Option(
             "--paper",
-            help=_("Poster size: a4 (default), a3, a5 at 300 dpi; square 1080×1080, story 1080×1920 for social media."),
+            help=_(
+                "Poster size: a4 (default), a3, a5 at 300 dpi; square 1080×1080, story 1080×1920 for social media."
+            ),
         ),
     ] = None,
     url: Annotated[
-        Optional[str],
-        typer.Option("--url", help=_("Link to encode (default: channel.invite_url from comunicast.yaml).")),
+        str | None,
+        typer.Option(
+            "--url", help=_("Link to encode (default: channel.invite_url from comunicast.yaml).")
+        ),
     ] = None,
     logo_in_code: Annotated[
         bool,
         typer.Option(
             "--logo-in-code",
-            help=_("Place organization.logo inside the code (error correction H, ≤ 15% of its area)."),
+            help=_(
+                "Place organization.logo inside the code (error correction H, ≤ 15% of its area)."
+            ),
         ),
     ] = False,
     output_format: Annotated[
@@ -204,10 +213,19 @@ def _report(result: Result, output_format: FormatChoice) -> None:
         return
     what = _("poster") if result.kind == "poster" else _("QR code")
     size_kb = (result.bytes or 0) / 1024
-    paper = f"{result.paper.upper() if result.paper in ('a3', 'a4', 'a5') else result.paper}, " if result.paper else ""
+    paper = (
+        f"{result.paper.upper() if result.paper in ('a3', 'a4', 'a5') else result.paper}, "
+        if result.paper
+        else ""
+    )
     echo(
         _("Wrote {what} {path} ({paper}{fmt}, {size:.0f} KB), checked: it scans as {url}").format(
-            what=what, path=result.path, paper=paper, fmt=result.format.upper(), size=size_kb, url=result.url
+            what=what,
+            path=result.path,
+            paper=paper,
+            fmt=result.format.upper(),
+            size=size_kb,
+            url=result.url,
         )
     )
     if result.code_cm is not None and result.scan_distance_cm is not None:

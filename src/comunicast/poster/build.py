@@ -116,7 +116,9 @@ def load_logo(path: Path) -> Image:
             image.load()
             loaded = image.copy()
     except (UnidentifiedImageError, OSError) as exc:
-        raise ConfigError(_("cannot read logo {path}: {reason}").format(path=path, reason=exc)) from None
+        raise ConfigError(
+            _("cannot read logo {path}: {reason}").format(path=path, reason=exc)
+        ) from None
     if kind not in {"PNG", "JPEG"}:
         raise ConfigError(
             _("logo {path} is {kind}; use a PNG or JPEG file").format(path=path, kind=kind)
@@ -142,7 +144,9 @@ def poster_texts(config: Config, url: str) -> PosterTexts:
 # -- writing --------------------------------------------------------------------------------
 
 
-def _write_verified(out: Path, write: Callable[[Path], None], verify: Callable[[Path], None]) -> int:
+def _write_verified(
+    out: Path, write: Callable[[Path], None], verify: Callable[[Path], None]
+) -> int:
     """Write to a temporary file beside `out`, verify it, then rename it into place."""
     folder = out.parent
     if not folder.is_dir():
@@ -264,19 +268,25 @@ def build_poster(
     fmt = output_format(out, poster=True)
     if paper not in PAPERS:
         raise UsageError(
-            _("unknown paper {paper!r}; choose one of {papers}").format(paper=paper, papers=", ".join(PAPERS))
+            _("unknown paper {paper!r}; choose one of {papers}").format(
+                paper=paper, papers=", ".join(PAPERS)
+            )
         )
     if logo_in_code and logo is None:
         raise ConfigError(_("--logo-in-code needs organization.logo in comunicast.yaml"))
     symbol = _symbol(url, color, logo_in_code)
     sheet = PAPERS[paper]
     aspect = logo.width / logo.height if logo is not None else None
-    placed = layouts.layout_poster(sheet, texts, fonts, modules=symbol.size, brand=brand, logo_aspect=aspect)
+    placed = layouts.layout_poster(
+        sheet, texts, fonts, modules=symbol.size, brand=brand, logo_aspect=aspect
+    )
     what = _("the code on the poster {name}").format(name=out.name)
     if fmt == "png":
 
         def write(path: Path) -> None:
-            image = png.render_poster(placed, symbol, fonts, color=color, logo=logo, logo_in_code=logo_in_code)
+            image = png.render_poster(
+                placed, symbol, fonts, color=color, logo=logo, logo_in_code=logo_in_code
+            )
             png.save(image, path, sheet.dpi)
 
         module_px = round(placed.module * sheet.dpi / 72)

@@ -109,18 +109,18 @@ def _pil_font(path: Path) -> Any:
 @cache
 def load_face(path: Path) -> Face:
     """Read a TrueType font's metrics; a missing or unreadable file is a ConfigError."""
-    from reportlab.pdfbase.ttfonts import TTFontFace
+    from reportlab.pdfbase.ttfonts import TTFontFace  # type: ignore[import-untyped]
 
     try:
         tt = TTFontFace(str(path))
-    except Exception as exc:  # reportlab raises bare TTFError/OSError/struct errors
+    except Exception as exc:  # noqa: BLE001 - reportlab raises TTFError, struct.error, OSError…
         raise ConfigError(
             _("cannot use font {path}: {reason}").format(path=path, reason=exc),
             hint=_("poster.font and poster.font_bold must be TrueType (.ttf) files"),
         ) from None
     scale = 1.0 / 1000.0  # reportlab normalizes widths to 1000 units per em
     advances = {code: w * scale for code, w in tt.charWidths.items() if code in tt.charToGlyph}
-    xmin, ymin, xmax, ymax = tt.bbox
+    _xmin, ymin, _xmax, ymax = tt.bbox
     name = str(tt.name.decode() if isinstance(tt.name, bytes) else tt.name)
     return Face(
         path=path,

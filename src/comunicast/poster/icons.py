@@ -19,13 +19,22 @@ def _bell_outline() -> list[tuple[float, float]]:
         angle = math.pi - math.pi * i / 16
         points.append((cx + rx * math.cos(angle), cy - ry * math.sin(angle)))
     # Right side flaring to the rim, the rim, the left side back up.
-    points += [(0.76, -0.32), (0.86, -0.22), (0.86, -0.15), (0.14, -0.15), (0.14, -0.22), (0.24, -0.32)]
+    points += [
+        (0.76, -0.32),
+        (0.86, -0.22),
+        (0.86, -0.15),
+        (0.14, -0.15),
+        (0.14, -0.22),
+        (0.24, -0.32),
+    ]
     return points
 
 
 #: Filled polygons and discs (cx, cy, r) making up each icon.
 POLYGONS: dict[str, list[list[tuple[float, float]]]] = {BELL: [_bell_outline()]}
-DISCS: dict[str, list[tuple[float, float, float]]] = {BELL: [(0.5, -0.075, 0.085), (0.5, -0.735, 0.045)]}
+DISCS: dict[str, list[tuple[float, float, float]]] = {
+    BELL: [(0.5, -0.075, 0.085), (0.5, -0.735, 0.045)]
+}
 
 
 def runs(text: str, face: Face) -> list[tuple[str, bool]]:

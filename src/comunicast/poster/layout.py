@@ -198,7 +198,9 @@ def _em(text: str, face: Face) -> tuple[float, float, float]:
     return left, right, pen
 
 
-def _join(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+def _join(
+    a: tuple[float, float, float], b: tuple[float, float, float]
+) -> tuple[float, float, float]:
     return min(a[0], a[2] + b[0]), max(a[1], a[2] + b[1]), a[2] + b[2]
 
 
@@ -343,7 +345,9 @@ def place(
             x = area.x + (area.w - (right - left)) / 2 - left
         else:
             x = area.x - left
-        out.append(Line(text, x, baseline, size, weight, color, ink_box(text, face, size, x, baseline)))
+        out.append(
+            Line(text, x, baseline, size, weight, color, ink_box(text, face, size, x, baseline))
+        )
     return tuple(out)
 
 
@@ -529,12 +533,16 @@ def layout_poster(
     if side_by_side:
         code_side = min(bottom - top, 50 * u)
         steps_area = Box(m + code_side + 3 * u, top, W - 2 * m - code_side - 3 * u, bottom - top)
-        step_blocks, step_circles = _steps(texts.steps, fonts, steps_area, u, brand, max_size=4.0 * u, valign="center")
+        step_blocks, step_circles = _steps(
+            texts.steps, fonts, steps_area, u, brand, max_size=4.0 * u, valign="center"
+        )
         code_area = Box(m, top, code_side, bottom - top)
     else:
         steps_h = 30 * u
         steps_area = Box(m, bottom - steps_h, width, steps_h)
-        step_blocks, step_circles = _steps(texts.steps, fonts, steps_area, u, brand, max_size=4.2 * u, valign="bottom")
+        step_blocks, step_circles = _steps(
+            texts.steps, fonts, steps_area, u, brand, max_size=4.2 * u, valign="bottom"
+        )
         steps_top = min(b.ink.y for b in step_blocks) if step_blocks else bottom
         steps_top = min([steps_top] + [c.box.y for c in step_circles])
         code_area = Box(m, top, width, steps_top - 1.5 * u - top)
@@ -639,7 +647,9 @@ def _steps(
     return blocks, circles
 
 
-def _badge_number(n: int, bold: Face, size: float, x: float, cy: float, diameter: float, color: str) -> Block:
+def _badge_number(
+    n: int, bold: Face, size: float, x: float, cy: float, diameter: float, color: str
+) -> Block:
     """The step number, centred on its disc by its ink."""
     number = str(n)
     nsize = 0.95 * size
@@ -647,5 +657,7 @@ def _badge_number(n: int, bold: Face, size: float, x: float, cy: float, diameter
     _x0, y0, _x1, y1 = bold.ink(number)
     nx = x + (diameter - (right - left)) / 2 - left
     baseline = cy - (y0 + y1) / 2 * nsize
-    line = Line(number, nx, baseline, nsize, "bold", color, ink_box(number, bold, nsize, nx, baseline))
+    line = Line(
+        number, nx, baseline, nsize, "bold", color, ink_box(number, bold, nsize, nx, baseline)
+    )
     return Block(f"step{n}.number", (line,), Box(x, cy - diameter / 2, diameter, diameter))

@@ -21,8 +21,8 @@ _registered: dict[Path, str] = {}
 
 
 def _font_name(face: Face) -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+    from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 
     name = _registered.get(face.path)
     if name is None:
@@ -32,8 +32,10 @@ def _font_name(face: Face) -> str:
     return name
 
 
-def _canvas(path: Path, width: float, height: float, title: str, author: str, font: str | None = None) -> Any:
-    from reportlab.pdfgen.canvas import Canvas
+def _canvas(
+    path: Path, width: float, height: float, title: str, author: str, font: str | None = None
+) -> Any:
+    from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
     # `font` replaces reportlab's initial Helvetica, so every font the PDF names is embedded.
     extra = {"initialFontName": font} if font else {}
@@ -44,7 +46,9 @@ def _canvas(path: Path, width: float, height: float, title: str, author: str, fo
     return canvas
 
 
-def _draw_code(canvas: Any, symbol: Symbol, x: float, top: float, module: float, color: str, page_h: float) -> None:
+def _draw_code(
+    canvas: Any, symbol: Symbol, x: float, top: float, module: float, color: str, page_h: float
+) -> None:
     """Dark modules as horizontal runs in one filled path (no seams between modules)."""
     canvas.setFillColor(color)
     path = canvas.beginPath()
@@ -53,10 +57,12 @@ def _draw_code(canvas: Any, symbol: Symbol, x: float, top: float, module: float,
     canvas.drawPath(path, fill=1, stroke=0)
 
 
-def _draw_logo(canvas: Any, logo: Image, box: tuple[float, float, float, float], page_h: float, dpi: int = 300) -> None:
+def _draw_logo(
+    canvas: Any, logo: Image, box: tuple[float, float, float, float], page_h: float, dpi: int = 300
+) -> None:
     """Place `logo` in the box (top-left origin), aspect kept, downsampled to `dpi` to stay small."""
     from PIL import Image
-    from reportlab.lib.utils import ImageReader
+    from reportlab.lib.utils import ImageReader  # type: ignore[import-untyped]
 
     x, y, w, h = box
     ratio = min(w / logo.width, h / logo.height)
@@ -70,7 +76,13 @@ def _draw_logo(canvas: Any, logo: Image, box: tuple[float, float, float, float],
     canvas.drawImage(ImageReader(image), left, bottom, dw, dh, mask="auto")
 
 
-def write_code(path: Path, symbol: Symbol, color: str, logo: Image | None = None, module: float = CODE_MODULE_PT) -> None:
+def write_code(
+    path: Path,
+    symbol: Symbol,
+    color: str,
+    logo: Image | None = None,
+    module: float = CODE_MODULE_PT,
+) -> None:
     """A bare code on a page its own size (quiet zone included)."""
     side = symbol.size * module
     canvas = _canvas(path, side, side, symbol.text, "comunicast")
@@ -82,7 +94,18 @@ def write_code(path: Path, symbol: Symbol, color: str, logo: Image | None = None
     canvas.save()
 
 
-def write_poster(path: Path, layout: Layout, symbol: Symbol, fonts: Fonts, *, color: str, logo: Image | None, logo_in_code: bool, title: str, author: str) -> None:
+def write_poster(
+    path: Path,
+    layout: Layout,
+    symbol: Symbol,
+    fonts: Fonts,
+    *,
+    color: str,
+    logo: Image | None,
+    logo_in_code: bool,
+    title: str,
+    author: str,
+) -> None:
     """A poster as a one-page vector PDF with its fonts embedded."""
     W, H = layout.paper.width, layout.paper.height
     canvas = _canvas(path, W, H, title, author, font=_font_name(fonts.regular))

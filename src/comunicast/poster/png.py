@@ -54,7 +54,9 @@ def paste_logo(canvas: Image, logo: Image, box: tuple[float, float, float, float
     canvas.paste(scaled, (left, top), scaled)
 
 
-def logo_in_code_box(symbol: Symbol, module: float, x0: float = 0.0, y0: float = 0.0) -> tuple[float, float, float, float] | None:
+def logo_in_code_box(
+    symbol: Symbol, module: float, x0: float = 0.0, y0: float = 0.0
+) -> tuple[float, float, float, float] | None:
     """Where a logo goes inside the code's light pad (half a module of clearance), in output units."""
     if symbol.pad is None:
         return None
@@ -68,7 +70,9 @@ def logo_in_code_box(symbol: Symbol, module: float, x0: float = 0.0, y0: float =
     )
 
 
-def render_code(symbol: Symbol, color: str, logo: Image | None = None, module_px: int = CODE_MODULE_PX) -> Image:
+def render_code(
+    symbol: Symbol, color: str, logo: Image | None = None, module_px: int = CODE_MODULE_PX
+) -> Image:
     """A bare code as an image."""
     image = code_image(symbol, module_px, color)
     box = logo_in_code_box(symbol, module_px)
@@ -77,7 +81,15 @@ def render_code(symbol: Symbol, color: str, logo: Image | None = None, module_px
     return image
 
 
-def render_poster(layout: Layout, symbol: Symbol, fonts: Fonts, *, color: str, logo: Image | None, logo_in_code: bool) -> Image:
+def render_poster(
+    layout: Layout,
+    symbol: Symbol,
+    fonts: Fonts,
+    *,
+    color: str,
+    logo: Image | None,
+    logo_in_code: bool,
+) -> Image:
     """A poster as an RGB image at the paper's DPI."""
     from PIL import Image, ImageDraw
 
@@ -126,7 +138,12 @@ def _draw_icon(draw: Any, icon: str, x: float, baseline: float, em: float, color
         draw.polygon([(x + px * em, baseline + py * em) for px, py in polygon], fill=color)
     for cx, cy, r in icons.DISCS[icon]:
         draw.ellipse(
-            (x + (cx - r) * em, baseline + (cy - r) * em, x + (cx + r) * em, baseline + (cy + r) * em),
+            (
+                x + (cx - r) * em,
+                baseline + (cy - r) * em,
+                x + (cx + r) * em,
+                baseline + (cy + r) * em,
+            ),
             fill=color,
         )
 

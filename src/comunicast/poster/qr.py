@@ -64,8 +64,8 @@ class Symbol:
 
 def make_symbol(text: str, *, logo: bool = False) -> Symbol:
     """Encode `text`: error correction M, or H with a centred light pad for a logo."""
-    import qrcode
-    import qrcode.constants
+    import qrcode  # type: ignore[import-untyped]
+    import qrcode.constants  # type: ignore[import-untyped]
 
     level = qrcode.constants.ERROR_CORRECT_H if logo else qrcode.constants.ERROR_CORRECT_M
     code = qrcode.QRCode(error_correction=level, border=QUIET_ZONE, box_size=1)
@@ -130,7 +130,7 @@ def check_contrast(dark: str, light: str = WHITE) -> float:
                 "the code's modules ({dark}) are lighter than its background ({light}): "
                 "inverted codes do not scan on many phones"
             ).format(dark=dark, light=light),
-            hint=_("set poster.qr_color to a dark colour, e.g. \"#000000\""),
+            hint=_('set poster.qr_color to a dark colour, e.g. "#000000"'),
         )
     if ratio < MIN_CONTRAST:
         raise ConfigError(
@@ -138,7 +138,7 @@ def check_contrast(dark: str, light: str = WHITE) -> float:
                 "contrast between the code's modules ({dark}) and background ({light}) is "
                 "{ratio:.1f}:1; a code must have at least {minimum:.0f}:1 to scan reliably"
             ).format(dark=dark, light=light, ratio=ratio, minimum=MIN_CONTRAST),
-            hint=_("set poster.qr_color to a darker colour, e.g. \"#000000\""),
+            hint=_('set poster.qr_color to a darker colour, e.g. "#000000"'),
         )
     return ratio
 
@@ -152,7 +152,10 @@ def decode(image: Image) -> list[str]:
 
     gray = image.convert("L")
     found = zxingcpp.read_barcodes(
-        gray, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_invert=False
+        gray,
+        formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
+        try_rotate=False,
+        try_invert=False,
     )
     return [b.text for b in found]
 
@@ -172,13 +175,13 @@ def verify_image(image: Image, expected: str, *, what: str) -> None:
 
 def rasterize_pdf(path: Any, *, scale: float) -> Image:
     """Render the first page of a PDF with pdfium (`scale` pixels per point)."""
-    import pypdfium2
+    import pypdfium2  # type: ignore[import-untyped]
 
     pdf = pypdfium2.PdfDocument(str(path))
     try:
         page = pdf[0]
         bitmap = page.render(scale=scale, grayscale=True)
-        image = bitmap.to_pil()
+        image: Image = bitmap.to_pil()
         image.load()
         return image.copy()
     finally:

@@ -26,8 +26,10 @@ def to_svg(symbol: Symbol, color: str, logo: Image | None = None) -> str:
     size_mm = f"{n * MODULE_MM:.2f}mm"
     d = "".join(f"M{x} {y}h{length}v1h-{length}z" for x, y, length in symbol.runs())
     parts = [
-        f'<svg xmlns="{_SVG}" xmlns:xlink="{_XLINK}" version="1.1" width="{size_mm}" '
-        f'height="{size_mm}" viewBox="0 0 {n} {n}" shape-rendering="crispEdges">',
+        (
+            f'<svg xmlns="{_SVG}" xmlns:xlink="{_XLINK}" version="1.1" width="{size_mm}" '
+            f'height="{size_mm}" viewBox="0 0 {n} {n}" shape-rendering="crispEdges">'
+        ),
         f"<title>{_escape(symbol.text)}</title>",
         f'<rect width="{n}" height="{n}" fill="#FFFFFF"/>',
         f'<path fill="{color}" d="{d}"/>',
@@ -79,10 +81,15 @@ def rasterize(svg_text: str, px_per_unit: int = 10) -> Image:
         if tag == "rect":
             x, y = float(element.get("x", 0)), float(element.get("y", 0))
             w, h = float(element.attrib["width"]), float(element.attrib["height"])
-            draw.rectangle((x * s, y * s, (x + w) * s - 1, (y + h) * s - 1), fill=element.get("fill", "#000000"))
+            draw.rectangle(
+                (x * s, y * s, (x + w) * s - 1, (y + h) * s - 1),
+                fill=element.get("fill", "#000000"),
+            )
         elif tag == "path":
             for polygon in _polygons(element.attrib["d"]):
-                draw.polygon([(px * s, py * s) for px, py in polygon], fill=element.get("fill", "#000000"))
+                draw.polygon(
+                    [(px * s, py * s) for px, py in polygon], fill=element.get("fill", "#000000")
+                )
         elif tag == "image":
             href = element.get(f"{{{_XLINK}}}href") or element.get("href") or ""
             _, _, data = href.partition("base64,")

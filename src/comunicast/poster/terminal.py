@@ -42,5 +42,17 @@ def matrix_image(matrix: list[list[bool]], module_px: int = 8) -> Image:
     width = max((len(r) for r in matrix), default=0)
     n_w, n_h = width + 8, len(matrix) + 8
     image = Image.new("L", (n_w, n_h), 255)
-    image.putdata([0 if (0 <= y - 4 < len(matrix) and 0 <= x - 4 < len(matrix[y - 4]) and matrix[y - 4][x - 4]) else 255 for y in range(n_h) for x in range(n_w)])
+    image.putdata(
+        [
+            0
+            if (
+                0 <= y - 4 < len(matrix)
+                and 0 <= x - 4 < len(matrix[y - 4])
+                and matrix[y - 4][x - 4]
+            )
+            else 255
+            for y in range(n_h)
+            for x in range(n_w)
+        ]
+    )
     return image.resize((n_w * module_px, n_h * module_px), Image.Resampling.NEAREST)
