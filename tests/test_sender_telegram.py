@@ -162,7 +162,8 @@ def test_faults_are_typed_and_never_show_the_token(
     delivered: int,
 ) -> None:
     telegram.script(reply)
-    sender = _sender(tmp_path, telegram.url, timeout=0.5)
+    # Short read timeout only where it is the fault: a loaded machine must not turn others into it.
+    sender = _sender(tmp_path, telegram.url, timeout=0.5 if reply.delay else 10)
     with captured_logs() as logs, pytest.raises(kind) as info:
         sender.send(message("ciao", target="telegram", sender="tg"))
     if retryable is not None:

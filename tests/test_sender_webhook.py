@@ -90,8 +90,8 @@ def test_image_travels_in_the_body(tmp_path: Path, hook: FakeWebhook) -> None:
 
 
 def test_retries_resend_the_same_bytes_and_key(tmp_path: Path, hook: FakeWebhook) -> None:
-    hook.script(Reply.error(503), Reply.slow(2))
-    sender = _sender(tmp_path, hook.url, timeout=0.5)
+    hook.script(Reply.error(503), Reply.slow(4))
+    sender = _sender(tmp_path, hook.url, timeout=1.5)
     msg = message(target="plain", sender="wh", key="publication-7")
     with pytest.raises(NotDelivered):
         sender.send(msg)
@@ -135,7 +135,7 @@ def test_faults_never_show_the_secrets(
     tmp_path: Path, hook: FakeWebhook, reply: Reply, kind: type, retryable: bool | None
 ) -> None:
     hook.script(reply)
-    sender = _sender(tmp_path, hook.url, timeout=0.5)
+    sender = _sender(tmp_path, hook.url, timeout=0.5 if reply.delay else 10)
     with captured_logs() as logs, pytest.raises(kind) as info:
         sender.send(message(target="plain", sender="wh"))
     if retryable is not None:
