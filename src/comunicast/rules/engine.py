@@ -259,7 +259,7 @@ class Context:
         #: True when the ledger records the draft as published (or being published).
         self.published = published
         #: Per-draft memo for rule families (e.g. the image read once for all media rules).
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[Any, Any] = {}
 
     @cached_property
     def facts(self) -> MarkdownFacts:

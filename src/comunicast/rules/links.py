@@ -282,6 +282,11 @@ def _normal_label(label: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", fold(label)).split())
 
 
+@cache
+def _vague(labels: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_normal_label(v) for v in labels)
+
+
 @rule(
     "links.label",
     Severity.WARNING,
@@ -289,7 +294,7 @@ def _normal_label(label: str) -> str:
     options={"labels": Option(list, _LABELS, _("link texts that say nothing"), item=str)},
 )
 def _label(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
-    vague = {_normal_label(v) for v in opts["labels"]}
+    vague = _vague(tuple(opts["labels"]))
     for link in links_of(ctx):
         if link.label is None:
             continue

@@ -180,12 +180,22 @@ def _texts(ctx: Context) -> list[tuple[str, Any]]:
     return [(ctx.draft.title, ctx.title_place), (ctx.masked_body, ctx.body_place)]
 
 
+def _found(ctx: Context, kind: str, text: str) -> list[tuple[int, int, str]]:
+    """IBANs or codici fiscali of `text`, found once per draft (the phone rule needs them too)."""
+    key = (kind, text)
+    hits = ctx.cache.get(key)
+    if hits is None:
+        finder = find_ibans if kind == "iban" else find_codici_fiscali
+        hits = ctx.cache[key] = list(finder(text))
+    return hits  # type: ignore[no-any-return]
+
+
 @rule("privacy.codice-fiscale", Severity.ERROR,
       _("an Italian tax code (checksum-validated)"))
 def _cf_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = _allowed(ctx)
     for text, place in _texts(ctx):
-        for start, end, code in find_codici_fiscali(text):
+        for start, end, code in _found(ctx, "cf", text):
             if code in allowed:
                 continue
             line, column = place(start)
@@ -201,7 +211,7 @@ def _cf_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
 def _iban_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = _allowed(ctx)
     for text, place in _texts(ctx):
-        for start, end, iban in find_ibans(text):
+        for start, end, iban in _found(ctx, "iban", text):
             if iban in allowed:
                 continue
             line, column = place(start)
@@ -217,7 +227,7 @@ def _iban_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
 def _phone_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = _allowed(ctx)
     for text, place in _texts(ctx):
-        taken = [(s, e) for s, e, _code in (*find_ibans(text), *find_codici_fiscali(text))]
+        taken = [(s, e) for s, e, _code in (*_found(ctx, "iban", text), *_found(ctx, "cf", text))]
         for start, end, digits in find_phones(text):
             if "tel:" + digits in allowed or any(s < end and start < e for s, e in taken):
                 continue

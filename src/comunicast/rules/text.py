@@ -11,9 +11,9 @@ from functools import cache
 _URLISH = re.compile(
     r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)"  # [label](destination "title")
     r"|<[a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*>"  # <https://…> autolinks
-    r"|\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>]*"  # scheme://…
-    r"|\b(?:javascript|data):[^\s<>]*"
-    r"|\bwww\.[^\s<>]+",
+    # scheme://…, javascript:…, data:…, www.…; the lookbehind keeps the regex from retrying at
+    # every letter of every word.
+    r"|(?<![\w+.-])(?:[a-zA-Z][a-zA-Z0-9+.-]*://|(?:javascript|data):|www\.)[^\s<>]*",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_]+")
@@ -42,13 +42,22 @@ _FOLD_TABLE = {i: _fold_char(chr(i)) for i in range(0x80, 0x250) if _fold_char(c
 _FOLD_TABLE.update({0x2019: "'", 0x2018: "'", 0x00A0: " "})
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return _FOLD_TABLE.get(ord(ch), ch)
+
+
 def fold(text: str) -> str:
     """Lowercase, accents removed, typographic apostrophes straightened; same length as `text`."""
-    folded = text.translate(_FOLD_TABLE).lower()
+    # Only the few non-ASCII characters need the table (str.translate looks up every character).
+    folded = _NON_ASCII.sub(_fold_match, text).lower()
     if len(folded) == len(text):
         return folded
     # Rare characters whose lowercase is longer (İ): fold them one by one to keep positions.
-    return "".join(_fold_char(c) for c in text.translate(_FOLD_TABLE))
+    return "".join(_fold_char(c) for c in _NON_ASCII.sub(_fold_match, text))
 
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:
@@ -70,6 +79,9 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+
+
 def count_letters(text: str) -> int:
     """Letters only: no digits, punctuation or spaces."""
-    return sum(1 for c in text if c.isalpha())
+    return len(_NOT_LETTER.sub("", text))

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Wall time and peak memory of the whole `comunicast check` command on N generated drafts.
+
+Usage:
+  python benchmarks/check.py [--drafts 1000] [--runs 3]            offline rules
+  python benchmarks/check.py --online [--urls 500] [--origins 10] [--delay 0.1]
+
+Offline: N realistic drafts (Italian text, links, lists, some images, schedules) in a temporary
+project; target for 1,000 drafts: ≤ 2.0 s and ≤ 200 MB. Online: 500 distinct URLs spread over
+10 loopback origins (127.0.0.1 … 127.0.0.10), each answering after 100 ms; target ≤ 2.0 s on the
+first run and ≤ 0.5 s with no request at all on a second run within the TTL (the ledger cache).
+Peak memory is the child's maximum resident set size (os.wait4), interpreter included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CONFIG = """\
+organization:
+  name: Comune di Cremona
+  website: https://www.comune.cremona.it
+channel:
+  invite_url: https://whatsapp.com/channel/0029VaBenchBenchBench0000
+timezone: Europe/Rome
+links:
+  allowed_domains: [comune.cremona.it, cremona.it]
+privacy:
+  allow: ["0372 407111", "urp@comune.cremona.it"]
+senders:
+  whatsapp:
+    adapter: console
+  archivio:
+    adapter: outbox
+    path: outbox/
+default_senders: [whatsapp, archivio]
+{rules}
+"""
+
+ONLINE_RULES = """\
+rules:
+  links.domain: off       # the loopback origins are not the Comune's domains
+  links.deceptive: off    # nor named hosts: they are IP literals
+  links.count: off
+"""
+
+KINDS = ["notizia", "servizio", "scadenza", "evento", "emergenza", "avviso"]
+PLACES = ["via Dante", "corso Garibaldi", "piazza del Comune", "via Mantova", "largo Boccaccino",
+          "viale Po", "via Bergamo", "piazza Stradivari", "via Giuseppina", "Borgo Loreto"]
+SUBJECTS = ["il ponte sul Po", "l'ufficio anagrafe", "la biblioteca Sormani", "il mercato",
+            "la raccolta dei rifiuti", "il servizio di trasporto scolastico", "la mensa",
+            "lo sportello tributi", "il parcheggio", "la piscina comunale"]
+SENTENCES = [
+    "Da lunedì {day} dicembre {subject} in {place} cambia orario.",
+    "Il servizio resta aperto dalle 8.30 alle 12.30, anche il sabato mattina.",
+    "Per informazioni chiamate l'URP allo 0372 407111 o scrivete a urp@comune.cremona.it.",
+    "I lavori durano circa due settimane e riguardano la rete dell'acqua.",
+    "Chi ha già prenotato non deve fare nulla: l'appuntamento resta valido.",
+    "Portate un documento d'identità e la tessera sanitaria.",
+    "In caso di pioggia l'evento si tiene nel cortile del palazzo comunale.",
+    "La domanda si presenta online, con SPID o CIE, entro la fine del mese.",
+    "Le famiglie con ISEE sotto i 15.000 euro pagano la tariffa ridotta.",
+    "Ai sensi del regolamento, il pagamento si fa con PagoPA.",
+    "Il traffico è deviato su {place} per tutta la durata del cantiere.",
+    "Vi ringraziamo per la pazienza e la collaborazione.",
+]
+LINKS = ["https://www.comune.cremona.it/{slug}", "https://comune.cremona.it/servizi/{slug}",
+         "https://www.cremona.it/eventi/{slug}"]
+
+
+def draft_text(i: int, rng: random.Random, urls: list[str], image: str | None) -> str:
+    kind = KINDS[i % len(KINDS)]
+    subject = rng.choice(SUBJECTS)
+    place = rng.choice(PLACES)
+    day = 1 + i % 28
+    front = [f"title: {subject.capitalize()} in {place}, novità dal {day} dicembre",
+             f"kind: {kind}", f"publish_at: 2030-12-{day:02d} 08:00"]
+    if kind == "scadenza":
+        front.append(f"deadline: 2030-12-{min(day + 2, 28):02d}")
+    if kind == "evento":
+        front.append(f"starts_at: 2030-12-{min(day + 3, 28):02d} 17:00")
+        front.append(f"where: {place}")
+    if image:
+        front.append(f"image: {image}")
+        front.append("image_alt: Mappa della zona interessata")
+    paragraphs = []
+    for _ in range(rng.randint(2, 3)):
+        chosen = rng.sample(SENTENCES, 2)
+        paragraphs.append(" ".join(s.format(day=day, subject=subject, place=place) for s in chosen))
+    if rng.random() < 0.3:
+        paragraphs.append("- orari: dalle 9 alle 12\n- dove: " + place + "\n- costo: **gratuito**")
+    paragraphs.append("Dettagli: " + " ".join(urls))
+    return "---\n" + "\n".join(front) + "\n---\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def make_project(root: Path, drafts: int, url_lists: list[list[str]] | None, online: bool) -> None:
+    from PIL import Image
+
+    rng = random.Random(20261201)
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(CONFIG.format(rules=ONLINE_RULES if online else ""),
+                                          encoding="utf-8")
+    images = []
+    for n in range(5):  # a few real JPEGs, shared by the drafts that carry one
+        name = f"foto-{n}.jpg"
+        Image.new("RGB", (800, 600), (30 * n, 90, 160)).save(root / "messages" / name, "JPEG")
+        images.append(name)
+    for i in range(drafts):
+        if url_lists is not None:
+            urls = url_lists[i]
+        else:
+            urls = [rng.choice(LINKS).format(slug=f"pagina-{i}-{k}") for k in range(rng.randint(1, 2))]
+        image = images[i % len(images)] if i % 10 == 0 else None
+        text = draft_text(i, rng, urls, image)
+        (root / "messages" / f"2030-12-{i:05d}-avviso.md").write_text(text, encoding="utf-8")
+
+
+def run_command(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
+    """(wall seconds, peak MB, exit code, CPU seconds) of one run of `cmd`."""
+    # PYTHONDONTWRITEBYTECODE off: an installed package has its bytecode compiled (pip does it).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("COMUNICAST_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env["COMUNICAST_NOW"] = "2030-11-30T12:00:00"
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    proc.stdout.read()  # drain, as a terminal or a pipe would
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return seconds, peak_mb, proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def exe() -> list[str]:
+    script = Path(sys.executable).parent / "comunicast"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("comunicast")
+    return [found] if found else [sys.executable, "-m", "comunicast"]
+
+
+class _Slow(BaseHTTPRequestHandler):
+    delay = 0.1
+    protocol_version = "HTTP/1.1"
+    counter: list[int] = [0]
+    lock = threading.Lock()
+
+    def _answer(self, body: bool) -> None:
+        with self.lock:
+            self.counter[0] += 1
+        time.sleep(self.delay)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        if body:
+            self.wfile.write(b"ok")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(False)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer(True)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def start_origins(count: int, delay: float) -> tuple[list[str], list[ThreadingHTTPServer]]:
+    _Slow.delay = delay
+    servers, bases = [], []
+    for n in range(count):
+        server = ThreadingHTTPServer((f"127.0.0.{n + 1}", 0), _Slow)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        bases.append(f"http://127.0.0.{n + 1}:{server.server_address[1]}")
+    return bases, servers
+
+
+def offline(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_project(root, args.drafts, None, online=False)
+        cmd = [*exe(), "check", "--format", "json"]
+        run_command(cmd, root)  # warm the OS cache and .pyc files
+        results = [run_command(cmd, root) for _ in range(args.runs)]
+    best = min(results, key=lambda r: r[0])
+    print(f"offline: {args.drafts} drafts: best of {args.runs}: {best[0]:.2f} s wall "
+          f"({best[3]:.2f} s CPU), peak {best[1]:.0f} MB (exit {best[2]}); all runs: "
+          + ", ".join(f"{r[0]:.2f} s" for r in results))
+
+
+def online(args: argparse.Namespace) -> None:
+    bases, servers = start_origins(args.origins, args.delay)
+    per_draft = 5
+    drafts = args.urls // per_draft
+    url_lists = [[f"{bases[(d * per_draft + k) % len(bases)]}/pagina/{d}/{k}"
+                  for k in range(per_draft)] for d in range(drafts)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_project(root, drafts, url_lists, online=True)
+        cmd = [*exe(), "check", "--online", "--format", "json"]
+        _Slow.counter[0] = 0
+        first = run_command(cmd, root)
+        requests_first = _Slow.counter[0]
+        _Slow.counter[0] = 0
+        second = run_command(cmd, root)
+        requests_second = _Slow.counter[0]
+    for server in servers:
+        server.shutdown()
+    print(f"online: {args.urls} URLs over {args.origins} origins answering after "
+          f"{args.delay * 1000:.0f} ms, {drafts} drafts")
+    print(f"  first run:  {first[0]:.2f} s ({first[3]:.2f} s CPU), peak {first[1]:.0f} MB, {requests_first} requests "
+          f"(exit {first[2]})")
+    print(f"  second run: {second[0]:.2f} s ({second[3]:.2f} s CPU), peak {second[1]:.0f} MB, {requests_second} requests "
+          f"(exit {second[2]})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drafts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--online", action="store_true")
+    parser.add_argument("--urls", type=int, default=500)
+    parser.add_argument("--origins", type=int, default=10)
+    parser.add_argument("--delay", type=float, default=0.1)
+    args = parser.parse_args()
+    if args.online:
+        online(args)
+    else:
+        offline(args)
+
+
+if __name__ == "__main__":
+    main()
