@@ -194,6 +194,12 @@ def test_options_are_validated_with_their_place(tmp_path: Path) -> None:
     assert info.value.line is not None
     with pytest.raises(SenderConfigError, match="unknown key 'senders.wa.apikey'"):
         _sender(tmp_path / "b", "http://127.0.0.1:1", apikey="x")
+    with pytest.raises(SenderConfigError, match="senders.wa.chat_id.*not the invite link"):
+        _sender(
+            tmp_path / "c",
+            "http://127.0.0.1:1",
+            chat_id="https://whatsapp.com/channel/0029VaTestTestTestTest00",
+        )
 
 
 def test_a_missing_secret_names_the_variable(

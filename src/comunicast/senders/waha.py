@@ -8,6 +8,7 @@ Sending images needs WAHA Plus; WAHA Core answers 4xx, which is reported as not 
 from __future__ import annotations
 
 import base64
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, SecretStr, field_validator
@@ -23,6 +24,22 @@ if TYPE_CHECKING:
     from comunicast.config import Config
 
 
+_CHAT_ID = re.compile(r"^[0-9A-Za-z._-]+@(?:newsletter|g\.us|c\.us|s\.whatsapp\.net|lid)$")
+
+
+def _check_chat_id(value: str) -> str:
+    text = value.strip()
+    if not _CHAT_ID.match(text):
+        # The usual mistake: pasting the channel's invite link instead of its id.
+        raise ValueError(
+            _(
+                "must be a WhatsApp chat id such as 120363000000000000@newsletter "
+                "(the channel id from WAHA's GET /api/{session}/channels, not the invite link)"
+            )
+        )
+    return text
+
+
 class WahaOptions(SenderOptions):
     """Options of a `waha` sender."""
 
@@ -36,6 +53,7 @@ class WahaOptions(SenderOptions):
     )
 
     _url = field_validator("base_url")(classmethod(lambda cls, v: check_url(v)))
+    _chat = field_validator("chat_id")(classmethod(lambda cls, v: _check_chat_id(v)))
 
 
 class WahaSender:
