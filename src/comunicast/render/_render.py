@@ -1,10 +1,12 @@
 """Walk the Markdown tree and write it for one target (see `targets` for each target's pieces).
 
 Layout decisions, the same for every target:
-- blocks are separated by one blank line; soft and hard line breaks stay line breaks;
-- list items are one per line (`- `, `• ` on Telegram, `N. ` keeping the start number), a loose
-  list keeps a blank line between items, nested lists and continuation lines are indented by
-  the width of their parent's marker;
+- blocks are separated by one blank line (several collapse to one), except where the source
+  has none (a list right under its lead-in line stays right under it); soft and hard line
+  breaks stay line breaks;
+- list items are one per line (`- `, `• ` on Telegram, `N. ` keeping the start number), with a
+  blank line between items only where the source has one; nested lists and continuation lines
+  are indented by the width of their parent's marker;
 - headings become a bold line, tables one line per row (`a | b`, header cells bold), inline
   images `alt: url`, raw HTML its literal (escaped) text; `analyze` reports all four;
 - a thematic break (`---`) becomes `———`.
@@ -62,13 +64,15 @@ def _inline_of(node: Node, em: Plain, active: frozenset[str] = frozenset()) -> s
     return "".join(_inline(child.children, em, active) for child in node.children)
 
 
-def _blocks(nodes: Sequence[Node], em: Plain, quote: int, tight: bool = False) -> list[str]:
+def _blocks(nodes: Sequence[Node], em: Plain, quote: int) -> list[str]:
     lines: list[str] = []
     for node in nodes:
         block = _block(node, em, quote)
         if not block:
             continue
-        if lines and not tight:
+        # One blank line between blocks, or none where the author wrote none
+        # (`Cosa portare:` with its list right below).
+        if lines and node.gap:
             lines.append("")
         lines.extend(block)
     return lines
@@ -76,16 +80,12 @@ def _blocks(nodes: Sequence[Node], em: Plain, quote: int, tight: bool = False) -
 
 def _list(node: Node, em: Plain, quote: int) -> list[str]:
     items = [item for item in node.children if item.type == "list_item"]
-    # markdown-it hides the paragraphs of tight lists.
-    tight = all(
-        child.token.hidden for item in items for child in item.children if child.type == "paragraph"
-    )
     start = int(node.token.attrs.get("start", 1) or 1)
     lines: list[str] = []
     for number, item in enumerate(items, start):
         marker = em.ordered(number) if node.type == "ordered_list" else em.bullet
-        body = _blocks(item.children, em, quote, tight) or [""]
-        if lines and not tight:
+        body = _blocks(item.children, em, quote) or [""]
+        if lines and item.gap:
             lines.append("")
         lines.append(marker + body[0])
         indent = " " * len(marker)

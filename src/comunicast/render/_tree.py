@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ class Node:
 
     token: Token
     children: list[Node] = field(default_factory=list)
+    # A blank line (or a bare `>`) right above this block in the source.
+    gap: bool = True
 
     @property
     def type(self) -> str:
@@ -47,11 +50,27 @@ def build(tokens: Sequence[Token]) -> list[Node]:
     return root
 
 
+_BLANK = re.compile(r"[ \t>]*")
+
+
+def _mark_gaps(nodes: Sequence[Node], lines: Sequence[str]) -> None:
+    for node in nodes:
+        token = node.token
+        if token.type == "inline":
+            continue
+        if token.map:
+            above = token.map[0] - 1
+            node.gap = above < 0 or _BLANK.fullmatch(lines[above]) is not None
+        _mark_gaps(node.children, lines)
+
+
 @functools.lru_cache(maxsize=64)
 def tree(body: str) -> tuple[Node, ...]:
     """The block tree of `body` (shared through the cache; do not mutate)."""
-    tokens, _lines = parse(body)
-    return tuple(build(tokens))
+    tokens, lines = parse(body)
+    nodes = build(tokens)
+    _mark_gaps(nodes, lines)
+    return tuple(nodes)
 
 
 def plain(nodes: Sequence[Node]) -> str:
