@@ -205,7 +205,16 @@ def _report(result: Result, output_format: FormatChoice) -> None:
             # Dark on light whatever the terminal's theme: phones read dark modules on light.
             console = stdout_console()
             for line in result.lines:
-                console.print(line, style="black on white", markup=False, highlight=False, end="\n")
+                # Never wrapped or cropped: a folded row would break the code.
+                console.print(
+                    line,
+                    style="#000000 on #ffffff",
+                    markup=False,
+                    highlight=False,
+                    no_wrap=True,
+                    overflow="ignore",
+                    crop=False,
+                )
         else:
             for line in result.lines:
                 echo(line)
