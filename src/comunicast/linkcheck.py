@@ -85,6 +85,7 @@ def origin(url: str) -> str:
 
 def _describe(exc: BaseException, timeout: float) -> str:
     """A short, human reason for a network failure."""
+    import socket
     import ssl
 
     import httpx
@@ -101,6 +102,10 @@ def _describe(exc: BaseException, timeout: float) -> str:
         chain.append(current)
         current = current.__cause__ or current.__context__
     for item in chain:
+        if isinstance(item, ConnectionRefusedError):
+            return _("connection refused")
+        if isinstance(item, socket.gaierror):
+            return _("host not found (DNS)")
         if isinstance(item, ssl.SSLCertVerificationError):
             return _("TLS certificate not valid: {reason}").format(
                 reason=getattr(item, "verify_message", None) or item)

@@ -201,13 +201,13 @@ def _rich(report: Report) -> None:
             if cut is not None:
                 text, start, length = cut
                 number = f"{f.line:>6} │ "
-                console.print(Text(number, style="dim") + Text(text))
-                console.print(Text(" " * 6 + " │ ", style="dim")
-                              + Text(" " * start + "^" * length, style=style))
+                console.print(Text.assemble((number, "dim"), text))
+                console.print(Text.assemble((" " * 6 + " │ ", "dim"),
+                                            " " * start, ("^" * length, style)))
             if f.suggestion:
-                console.print(Text("         → ", style="green")
-                              + Text(_("suggestion: {text}").format(text=f.suggestion),
-                                     style="green"))
+                console.print(Text.assemble(
+                    "         ", ("→ " + _("suggestion: {text}").format(text=f.suggestion),
+                                  "green")))
         console.print()
     console.print(Text(summary_line(report), style="bold"))
 
