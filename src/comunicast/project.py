@@ -23,8 +23,13 @@ def _templates() -> resources.abc.Traversable:
     return resources.files("comunicast") / "templates"
 
 
-def init_project(directory: Path, *, name: str, website: str, force: bool = False) -> list[Path]:
-    """Write comunicast.yaml, messages/ examples and .gitignore into `directory`; return what was written."""
+def init_project(
+    directory: Path, *, name: str, website: str, today: date, force: bool = False
+) -> list[Path]:
+    """Write comunicast.yaml, messages/ examples and .gitignore into `directory`; return what was written.
+
+    Example dates fall in the year after `today`, so a new project's examples are never expired.
+    """
     if not website.startswith("https://"):
         raise UsageError(_("--website must start with https://"))
     host = urlsplit(website).hostname or ""
@@ -38,7 +43,7 @@ def init_project(directory: Path, *, name: str, website: str, force: bool = Fals
     for example in sorted(examples.iterdir(), key=lambda t: t.name):
         if example.name.endswith((".md", ".yaml", ".yml")):
             text = Template(example.read_text("utf-8")).safe_substitute(
-                name=name, website=website, domain=domain
+                name=name, website=website, domain=domain, next_year=str(today.year + 1)
             )
             files[directory / "messages" / example.name] = text
 

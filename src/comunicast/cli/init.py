@@ -34,10 +34,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         from comunicast.output import echo, warn
+        from datetime import date
+
         from comunicast.project import init_project
 
         target = directory or Path.cwd()
-        written = init_project(target, name=name, website=website, force=force)
+        written = init_project(target, name=name, website=website, today=date.today(), force=force)
         for path in written:
             echo(str(path))
         warn(
