@@ -7,7 +7,6 @@ not keep a link "broken" for a whole day.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from comunicast import __version__
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
 #: Failures (no HTTP status) are trusted from the cache for at most this long.
@@ -85,6 +86,7 @@ def origin(url: str) -> str:
 
 def _describe(exc: BaseException, timeout: float) -> str:
     """A short, human reason for a network failure."""
+    import asyncio
     import socket
     import ssl
 
@@ -128,6 +130,8 @@ def _describe(exc: BaseException, timeout: float) -> str:
 class _Checker:
     def __init__(self, client: httpx.AsyncClient, *, timeout: float, per_host: int,
                  concurrency: int, progress: Callable[[int, int], None] | None, total: int):
+        import asyncio
+
         self.client = client
         self.timeout = timeout
         self.per_host = per_host
@@ -138,6 +142,8 @@ class _Checker:
         self.done = 0
 
     async def check(self, url: str) -> LinkResult:
+        import asyncio
+
         host = self.hosts.setdefault(origin(url), asyncio.Semaphore(self.per_host))
         try:
             async with host, self.global_limit:
@@ -148,6 +154,8 @@ class _Checker:
                 self.progress(self.done, self.total)
 
     async def _request(self, method: str, url: str) -> httpx.Response:
+        import asyncio
+
         # One deadline for the whole exchange, redirects included: httpx's timeouts are per
         # operation, and a server trickling bytes would otherwise never time out.
         async with asyncio.timeout(self.timeout):
@@ -182,6 +190,8 @@ class _Checker:
 
 async def _run(urls: list[str], *, timeout: float, per_host: int, concurrency: int,
                agent: str, progress: Callable[[int, int], None] | None) -> list[LinkResult]:
+    import asyncio
+
     import httpx
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -232,6 +242,8 @@ def check_links(
         if on_start is not None:
             on_start(len(todo))
         if todo:
+            import asyncio  # only when a request is needed: a fully cached run stays light
+
             fetched = asyncio.run(_run(todo, timeout=timeout, per_host=per_host,
                                        concurrency=concurrency, agent=user_agent(contact),
                                        progress=progress))

@@ -330,14 +330,14 @@ def _count(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
 # -- the online pass (links.broken, links.redirect) -----------------------------------------------
 
 
-def checkable_urls(ctx: Context) -> list[str]:
+def checkable_links(ctx: Context) -> list[LinkAt]:
     """The draft's http(s) links, which `--online` asks for."""
-    urls = []
+    found = []
     for link in links_of(ctx):
         parts = _split(link.url)
         if parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname:
-            urls.append(link.url.strip())
-    return urls
+            found.append(link)
+    return found
 
 
 def _site(host: str) -> str:
@@ -350,9 +350,9 @@ def other_domain(url: str, final_url: str) -> bool:
     return not (in_domains(a, [b]) or in_domains(b, [a]))
 
 
-def online_hits(ctx: Context, results: dict[str, Any]) -> Iterator[tuple[str, Hit]]:
-    """(rule id, hit) for every link of the draft whose check failed or left the site."""
-    for link in links_of(ctx):
+def online_hits(links: list[LinkAt], results: dict[str, Any]) -> Iterator[tuple[str, Hit]]:
+    """(rule id, hit) for every link whose check failed or that leads to another site."""
+    for link in links:
         result = results.get(link.url.strip())
         if result is None:
             continue

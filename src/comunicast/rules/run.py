@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comunicast.rules.engine import Context, Finding, Severity, run_rules, settings, sort_key
+from comunicast.rules.links import LinkAt, checkable_links, online_hits
 from comunicast.rules.meta import findings_from_error
+from comunicast.rules.parallel import map_chunks
 
 if TYPE_CHECKING:
     from comunicast.config import Config
+    from comunicast.drafts import Draft
 
 JSON_VERSION = 1
 
@@ -104,32 +107,39 @@ def run_check(
     loaded = load_drafts(paths, config.tz)
     published = published_ids(config) if chosen["schedule.past"].severity or chosen[
         "schedule.expired"].severity else frozenset()
+    def check(drafts: Sequence[Draft]) -> list[tuple[list[Finding], list[LinkAt]]]:
+        out = []
+        for draft in drafts:
+            ctx = Context(draft, config, now, published=draft.id in published)
+            found = list(run_rules(ctx, chosen))
+            # The links travel with the findings, so the online pass never parses a body again.
+            out.append((found, checkable_links(ctx) if online else []))
+        return out
+
     files: list[FileReport] = []
-    contexts: list[tuple[Context, FileReport]] = []
-    for draft in loaded.drafts:
-        ctx = Context(draft, config, now, published=draft.id in published)
-        report = FileReport(draft.path, draft.id, list(run_rules(ctx, chosen)), draft.source)
+    linked: list[tuple[list[LinkAt], FileReport]] = []
+    for draft, (found, links) in zip(loaded.drafts, map_chunks(check, loaded.drafts), strict=True):
+        report = FileReport(draft.path, draft.id, found, draft.source)
         files.append(report)
-        contexts.append((ctx, report))
+        linked.append((links, report))
     for error in loaded.errors:
         files.append(FileReport(error.path, None, findings_from_error(error)))
     if online:
-        _online(contexts, config, chosen, progress or OnlineProgress())
+        _online(linked, config, chosen, progress or OnlineProgress())
     for report in files:
         report.findings.sort(key=sort_key)
     files.sort(key=lambda f: str(f.path))
     return Report(files)
 
 
-def _online(contexts: list[tuple[Context, FileReport]], config: Config,
+def _online(linked: list[tuple[list[LinkAt], FileReport]], config: Config,
             chosen: dict[str, Any], progress: OnlineProgress) -> None:
     from comunicast.linkcheck import check_links
-    from comunicast.rules.links import checkable_urls, online_hits
 
     broken, redirect = chosen["links.broken"], chosen["links.redirect"]
     if broken.severity is None and redirect.severity is None:
         return
-    urls = [u for ctx, _report in contexts for u in checkable_urls(ctx)]
+    urls = [link.url.strip() for links, _report in linked for link in links]
     if not urls:
         return
     opts = broken.options
@@ -144,8 +154,8 @@ def _online(contexts: list[tuple[Context, FileReport]], config: Config,
         progress=progress.advance,
         on_start=progress.start,
     )
-    for ctx, report in contexts:
-        for rule_id, hit in online_hits(ctx, results):
+    for links, report in linked:
+        for rule_id, hit in online_hits(links, results):
             severity = chosen[rule_id].severity
             if severity is None:
                 continue

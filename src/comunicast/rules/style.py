@@ -11,7 +11,15 @@ from typing import Any
 
 from comunicast.i18n import _
 from comunicast.rules.engine import Context, Hit, Option, Severity, rule
-from comunicast.rules.text import count_letters, fold, sentences, strip_urls, words
+from comunicast.rules.text import (
+    count_letters,
+    fold,
+    has_word,
+    sentences,
+    split_sentences,
+    strip_urls,
+    words,
+)
 
 
 def readability_counts(text: str) -> tuple[int, int, int]:
@@ -21,14 +29,9 @@ def readability_counts(text: str) -> tuple[int, int, int]:
     letters or digits (an apostrophe separates `l'anno` into two); sentences end at . ! ? … and
     at line ends (a dot before a digit, as in 1.200 or 8.30, does not end one).
     """
-    n_sentences = n_words = n_letters = 0
-    for _offset, sentence in sentences(strip_urls(text)):
-        found = words(sentence)
-        if found:
-            n_sentences += 1
-            n_words += len(found)
-            n_letters += count_letters(sentence)
-    return n_sentences, n_words, n_letters
+    clean = strip_urls(text)
+    n_sentences = sum(1 for piece in split_sentences(clean) if has_word(piece))
+    return n_sentences, len(words(clean)), count_letters(clean)
 
 
 def gulpease(text: str) -> float | None:
@@ -131,7 +134,7 @@ def _burocratese() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]], tuple[E
     import yaml
 
     raw = (resources.files("comunicast.rules") / "data" / "burocratese.yaml").read_text("utf-8")
-    entries = yaml.safe_load(raw)
+    entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     by_char: dict[str, list[str]] = {}
     anywhere: list[str] = []
     table = []

@@ -74,6 +74,19 @@ def sentences(text: str) -> Iterator[tuple[int, str]]:
 
 
 
+def split_sentences(text: str) -> list[str]:
+    """The pieces of `text` between sentence ends (some may be blank)."""
+    return _SPLIT.split(text)
+
+
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
+def has_word(text: str) -> bool:
+    """True when `text` holds at least one letter or digit."""
+    return _HAS_WORD.search(text) is not None
+
+
 def words(text: str) -> list[str]:
     """Words: runs of letters or digits (an apostrophe separates `l'anno` into two)."""
     return _WORD.findall(text)
