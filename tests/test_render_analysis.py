@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from comunicast.render import Construct, Emphasis, Link, analyze
+from comunicast.render import TARGETS, Construct, Emphasis, Link, analyze, render
 
 GOLDEN = Path(__file__).parent / "golden" / "render" / "cases.yaml"
 
@@ -256,3 +256,66 @@ def test_every_position_points_at_its_source(body: str) -> None:
     for construct in facts.unsupported:
         line = _lines(body)[construct.line]
         assert line[construct.column :].startswith(construct.snippet.rstrip("…")[:10]), construct
+
+
+def test_paragraph_opening_with_a_line_of_non_breaking_spaces() -> None:
+    body = "\u00a0\nPrima *riga*\nseconda https://x.it"
+    facts = analyze(body)
+    assert facts.emphasis == (Emphasis(1, 6, "riga"),)
+    assert [(link.line, link.column) for link in facts.links] == [(2, 8)]
+
+
+def test_table_cell_with_escaped_pipe() -> None:
+    body = "| a \\| *b* |\n|---|\n| c |"
+    facts = analyze(body)
+    assert facts.emphasis == (Emphasis(0, 7, "b"),)
+    for run in facts.text_runs:
+        assert _at(body, run.line, run.column, len(run.text)) == run.text
+
+
+_FUZZ_ALPHABET = [
+    *"ab c*_~`>#-+1.)[](<>!:/\\&;|\n\n   \t",
+    "https://x.it/",
+    "**",
+    "~~",
+    "```",
+    "\u00a0",
+    "é",
+    "🇮🇹",
+    "&amp;",
+    "<b>",
+    "| a |\n|---|\n",
+    "\r\n",
+]
+
+
+def _fuzz(seed: int, count: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(count):
+        body = "".join(rng.choice(_FUZZ_ALPHABET) for _ in range(rng.randint(0, 60)))
+        for target in TARGETS:
+            rendered = render(body, title=rng.choice([None, "T *x*"]), target=target)
+            assert rendered == rendered.rstrip()
+            assert not re.search("[\ufdd0-\ufdef]", rendered), (body, rendered)
+        facts = analyze(body)
+        for run in facts.text_runs:
+            assert _at(body, run.line, run.column, len(run.text)) == run.text, (body, run)
+        for item in facts.emphasis:
+            assert _at(body, item.line, item.column, 1) == "*", (body, item)
+        for link in facts.links:
+            written = _at(body, link.url_line, link.url_column, len(link.url))
+            placed = written == link.url or (link.url_line, link.url_column) == (
+                link.line,
+                link.column,
+            )
+            assert placed or link.url.startswith("mailto:"), (body, link)
+
+
+def test_random_markdown_never_breaks_rendering_or_positions() -> None:
+    _fuzz(11, 300)
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("seed", range(4))
+def test_random_markdown_at_length(seed: int) -> None:
+    _fuzz(100 + seed, 20000)

@@ -107,7 +107,7 @@ class MarkdownFacts:
 
 
 def _snippet(text: str) -> str:
-    text = text.strip().split("\n")[0]
+    text = text.split("\n")[0].rstrip()
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
 
 
@@ -194,42 +194,66 @@ class _LineMap:
         self.starts: list[int] = []
         self.columns: list[int] = []
         self.leads: list[int] = []
+        # Per-character columns, for the rare line whose content is not verbatim source.
+        self.exact: list[list[int] | None] = []
         offset = 0
         for i, piece in enumerate(content.split("\n")):
             index = first_line + i
             source = lines[index] if index < len(lines) else ""
-            column, lead = self._place(source, piece, min_col if i == 0 else 0)
+            column, lead, exact = self._place(source, piece, min_col if i == 0 else 0)
             self.starts.append(offset)
             self.columns.append(column)
             self.leads.append(lead)
+            self.exact.append(exact)
             offset += len(piece) + 1
 
     @staticmethod
-    def _place(source: str, piece: str, min_col: int) -> tuple[int, int]:
-        """Column of `piece` in its source line, and how many leading chars are not there."""
+    def _place(source: str, piece: str, min_col: int) -> tuple[int, int, list[int] | None]:
+        """Column of `piece` in its source line, how many leading chars are not there, and
+        per-character columns when the piece is not verbatim source."""
         core = piece.lstrip()
         lead = len(piece) - len(core)
         if not core:
-            return min(_indent(source), len(source)), lead
+            return min(_indent(source), len(source)), lead, None
         if min_col == 0:
             if source.endswith(piece):
-                return len(source) - len(piece), 0
+                return len(source) - len(piece), 0, None
             if source.endswith(core):
-                return len(source) - len(core), lead
+                return len(source) - len(core), lead, None
             stripped = source.rstrip()
             if stripped.endswith(core.rstrip()):
-                return len(stripped) - len(core.rstrip()), lead
+                return len(stripped) - len(core.rstrip()), lead, None
         found = source.find(core, min_col)
-        if found < 0:
-            found = source.find(core.strip(), min_col)
-        return (found if found >= 0 else min(min_col, len(source))), lead
+        if found >= 0:
+            return found, lead, None
+        # Not verbatim (a table cell's `\|` is unescaped): anchor on its longest findable
+        # start, then walk both, stepping over a backslash that escapes the next character.
+        size = len(core)
+        anchor = min(min_col, len(source))
+        while size > 0:
+            found = source.find(core[:size], min_col)
+            if found >= 0:
+                anchor = found
+                break
+            size //= 2
+        exact = []
+        j = anchor
+        for char in core:
+            if j + 1 < len(source) and source[j] == "\\" and source[j + 1] == char != "\\":
+                j += 1
+            exact.append(j)
+            j += 1
+        return anchor, lead, exact
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of content offset `offset`."""
         i = max(bisect.bisect_right(self.starts, offset) - 1, 0)
-        return self.first_line + i, self.columns[i] + max(
-            0, offset - self.starts[i] - self.leads[i]
-        )
+        k = max(0, offset - self.starts[i] - self.leads[i])
+        exact = self.exact[i]
+        if exact:
+            column = exact[k] if k < len(exact) else exact[-1] + 1 + k - len(exact)
+            return self.first_line + i, column
+        return self.first_line + i, self.columns[i] + k
 
 
 # -- the walk -------------------------------------------------------------------------------
@@ -262,7 +286,16 @@ class _Collector:
         src = token.content
         children = token.children or []
         spans = _align(children, src)
-        where = _LineMap(src, token.map[0], self.lines, min_col)
+        first = token.map[0]
+        # A paragraph's content is stripped, so lines of Unicode spaces only (NBSP) that open
+        # it are gone from the content: skip them to keep the line numbers right.
+        opening = src.split("\n", 1)[0].strip()
+        while first < token.map[1] - 1 and first < len(self.lines):
+            line = self.lines[first]
+            if line.replace(">", "").strip() or (opening and opening in line):
+                break
+            first += 1
+        where = _LineMap(src, first, self.lines, min_col)
         self._links_and_runs(children, spans, src, where)
         reading = _inline(build(children), EMITTERS["reading"], frozenset()).strip()
         if reading:
@@ -294,7 +327,14 @@ class _Collector:
             nonlocal run_start, run_end
             if run_end > run_start >= 0:
                 line, column = where.position(run_start)
-                self.runs.append(TextRun(line, column, src[run_start:run_end]))
+                text = src[run_start:run_end]
+                source = self.lines[line] if line < len(self.lines) else ""
+                if source[column : column + len(text)] != text:
+                    # markdown-it rewrote the source here (`\|` in a table cell): a run is
+                    # only worth reporting where it is the exact source text.
+                    column = source.find(text)
+                if column >= 0:
+                    self.runs.append(TextRun(line, column, text))
             run_start = run_end = -1
 
         for index, token in enumerate(children):
