@@ -64,9 +64,16 @@ def crash_trials(root: Path, trials: int, *, seed: int, server_delay: float = 0.
                 [*comunicast_exe(), "publish", str(path)], cwd=root, env=_env(),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
-            # Start-up takes ~0.3 s and the gateway answers after `server_delay`: the kill lands
-            # before the claim, between claim and request, during it, or after the answer.
-            time.sleep(rng.uniform(0.05, 0.5 + server_delay + 0.3))
+            if i % 2 == 0:
+                # Any moment of the run's life: start-up takes ~0.3-1 s and the gateway answers
+                # after `server_delay`, so the kill lands before the claim, between claim and
+                # request, during it, or after the answer.
+                time.sleep(rng.uniform(0.05, 0.8 + server_delay + 0.3))
+            else:
+                # While the request is in flight or just answered: the window that matters most.
+                seen = len(gateway.requests)
+                gateway.wait_for_requests(seen + 1, timeout=15)
+                time.sleep(rng.uniform(0.0, server_delay + 0.15))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
             mine = [r for r in rows(root) if r["draft_id"] == name]

@@ -279,11 +279,13 @@ class Ledger:
         republish: bool = False,
         run_token: str | None = None,
         pid: int | None = None,
+        first_attempt: bool = False,
     ) -> Claim:
         """Decide and, if allowed, mark the revision `sending`, committed before returning.
 
         The caller must hold the publication's lock (`comunicast.locks`): a `sending` row found
-        here therefore belongs to a run that died, and becomes `unknown`.
+        here therefore belongs to a run that died, and becomes `unknown`. With `first_attempt`,
+        the claim also counts the first network attempt (one commit instead of two).
         """
         now = time.time()
         with self.transaction() as conn:
@@ -318,6 +320,11 @@ class Ledger:
                     (now, now, run_token, pid, pub_id),
                 )
             self._event(conn, pub_id, "claim", f"pid {pid}" if pid else None)
+            if first_attempt:
+                conn.execute(
+                    "UPDATE publications SET attempts = attempts + 1 WHERE id = ?", (pub_id,)
+                )
+                self._event(conn, pub_id, "attempt", None)
             return Claim("claimed", self._get(conn, pub_id))
 
     def begin_attempt(self, publication_id: int) -> int:

@@ -341,6 +341,11 @@ class Publisher:
         msg = item.message
         base = Outcome(msg.draft_id, msg.sender, "dry-run", revision=msg.revision,
                        target=msg.target)
+        try:
+            self._sender(item)  # built before the claim: a bad option leaves no row behind
+        except ComunicastError as exc:
+            error = self._scrub(item, _one_line(str(exc)))
+            return replace(base, state="refused", error=error, code=exc.exit_code)
         lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
         if not lock.acquire():
             return replace(base, state="in-progress",
@@ -349,6 +354,7 @@ class Publisher:
             claim = self.ledger.claim(
                 msg.draft_id, msg.sender, msg.revision,
                 republish=self.republish, run_token=self.run_token, pid=os.getpid(),
+                first_attempt=True,
             )
             if claim.decision != "claimed":
                 return self._from_claim(base, claim.decision, claim.publication, claim.blocking)
@@ -406,18 +412,13 @@ class Publisher:
                        target=msg.target)
         limits = item.sender.limits
         max_attempts = self.config.publish.max_attempts
-        try:
-            sender = self._sender(item)
-        except ComunicastError as exc:
-            error = self._scrub(item, _one_line(str(exc)))
-            ledger.record(pub.id, "failed", error=error)
-            return replace(base, state="failed", error=error, code=exc.exit_code,
-                           attempts=pub.attempts)
+        sender = self._sender(item)
 
         tries = 0
         while True:
             self._wait_interval(item)
-            attempts = ledger.begin_attempt(pub.id)
+            # The claim counted the first attempt; each retry is counted before it is made.
+            attempts = pub.attempts if tries == 0 else ledger.begin_attempt(pub.id)
             tries += 1
             state: Literal["failed", "unknown"]
             code: int | None = None

@@ -143,6 +143,10 @@ def draft_paths(config: Config, refs: list[Path]) -> list[Path]:
         if ref.exists():
             paths.append(ref)
             continue
+        named = _by_file_name(config, str(ref))
+        if named is not None:  # the default id is the file name: no need to read every draft
+            paths.append(named)
+            continue
         if by_id is None:
             by_id = _ids_in(config)
         if str(ref) in by_id:
@@ -153,6 +157,24 @@ def draft_paths(config: Config, refs: list[Path]) -> list[Path]:
             hint=_("check the path; drafts live in messages/"),
         )
     return paths
+
+
+def _by_file_name(config: Config, ref: str) -> Path | None:
+    """messages/<ref>.md (or .yaml, .yml) when that draft's id is `ref`."""
+    from comunicast.drafts import DRAFT_SUFFIXES, load_draft
+    from comunicast.errors import DraftError
+
+    if "/" in ref or "\\" in ref:
+        return None
+    for suffix in DRAFT_SUFFIXES:
+        candidate = config.messages_dir / f"{ref}{suffix}"
+        if candidate.is_file():
+            try:
+                if load_draft(candidate, config.tz).id == ref:
+                    return candidate
+            except DraftError:
+                return candidate  # its errors are reported when it is loaded for publishing
+    return None
 
 
 def _ids_in(config: Config) -> dict[str, Path]:

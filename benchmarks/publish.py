@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Wall time of `comunicast publish`, end to end, against loopback stand-ins of the platforms.
+
+Usage: python benchmarks/publish.py [--runs 15] [--due-drafts 200] [--due-runs 3]
+
+1. `comunicast publish DRAFT` of one draft to a loopback WAHA stand-in (a new draft each run, so
+   each run really sends): median of `--runs`. Target ≤ 0.5 s.
+2. `comunicast publish --due` with 200 due drafts to a loopback webhook with no minimum
+   interval, in a fresh project each time: median of `--due-runs`. Target ≤ 6 s.
+
+The stand-ins are the test suite's fakes (tests/fakes), real HTTP servers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from fakes import FakeWaha, FakeWebhook, server  # noqa: E402
+
+# The fakes write an answer's headers and body in two segments; without TCP_NODELAY, Nagle's
+# algorithm meets the client's delayed ACK and every answer waits ~40 ms, which real gateways
+# do not do. (Harmless for the tests, misleading for a benchmark.)
+server._Handler.disable_nagle_algorithm = True
+
+CONFIG = """\
+organization:
+  name: Comune di Cremona
+channel:
+  invite_url: https://whatsapp.com/channel/0029VaTestTestTestTest00
+timezone: Europe/Rome
+senders:
+  bench:
+{sender}
+"""
+WAHA = """\
+    adapter: waha
+    base_url: {url}
+    chat_id: 120363000000000000@newsletter
+    api_key: ${{WAHA_API_KEY}}
+    min_interval: 0
+"""
+WEBHOOK = """\
+    adapter: webhook
+    url: {url}
+    secret: ${{HOOK_SECRET}}
+"""
+DRAFT = """\
+---
+title: Avviso numero {n}
+kind: avviso
+publish_at: 2026-12-01 08:00
+---
+Il **ponte sul Po** resta chiuso dal 2 al 5 dicembre per lavori (avviso {n}).
+
+Percorsi alternativi: https://www.comune.cremona.it/viabilita
+"""
+
+
+def exe() -> list[str]:
+    script = Path(sys.executable).parent / "comunicast"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("comunicast")
+    return [found] if found else [sys.executable, "-m", "comunicast"]
+
+
+def env() -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    out.update(WAHA_API_KEY="waha-test-key", HOOK_SECRET="webhook-test-secret-0123456789",
+               COMUNICAST_NOW="2026-12-01T09:00:00")
+    return out
+
+
+def project(root: Path, sender: str, drafts: int) -> None:
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(CONFIG.format(sender=sender), encoding="utf-8")
+    for n in range(drafts):
+        (root / "messages" / f"avviso-{n:03d}.md").write_text(DRAFT.format(n=n), encoding="utf-8")
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}")
+    return elapsed
+
+
+def bench_one(runs: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp, FakeWaha() as waha:
+        root = Path(tmp)
+        project(root, WAHA.format(url=waha.url), runs + 1)
+        timed([*exe(), "publish", "avviso-000"], root)  # warm the OS cache and .pyc files
+        times = [timed([*exe(), "publish", f"avviso-{n:03d}"], root) for n in range(1, runs + 1)]
+        assert waha.delivered == runs + 1 and waha.duplicates() == {}, waha.problems
+    return statistics.median(times), max(times)
+
+
+def bench_due(drafts: int, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp, FakeWebhook() as hook:
+            root = Path(tmp)
+            project(root, WEBHOOK.format(url=hook.url), drafts)
+            times.append(timed([*exe(), "publish", "--due"], root))
+            assert hook.delivered == drafts and hook.duplicates() == {}, hook.problems
+    return statistics.median(times), max(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--due-drafts", type=int, default=200)
+    parser.add_argument("--due-runs", type=int, default=3)
+    args = parser.parse_args()
+    one, one_max = bench_one(args.runs)
+    due, due_max = bench_due(args.due_drafts, args.due_runs)
+    print(f"{'case':<52} {'median':>8} {'max':>8} {'target':>8}")
+    print(f"{'publish 1 draft -> loopback WAHA':<52} {one:>7.3f}s {one_max:>7.3f}s {0.5:>7.1f}s"
+          f"  {'ok' if one <= 0.5 else 'OVER'}")
+    label = f"publish --due, {args.due_drafts} drafts -> loopback webhook"
+    print(f"{label:<52} {due:>7.3f}s {due_max:>7.3f}s {6.0:>7.1f}s"
+          f"  {'ok' if due <= 6.0 else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
