@@ -25,6 +25,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 CONFIG = """\
 organization:
@@ -155,7 +156,7 @@ def exe() -> list[str]:
 class _Slow(BaseHTTPRequestHandler):
     delay = 0.1
     protocol_version = "HTTP/1.1"
-    counter: list[int] = [0]
+    counter: ClassVar[list[int]] = [0]
     lock = threading.Lock()
 
     def _answer(self, body: bool) -> None:
@@ -169,10 +170,10 @@ class _Slow(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(b"ok")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._answer(False)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._answer(True)
 
     def log_message(self, format: str, *args: object) -> None:

@@ -94,10 +94,10 @@ class LoopbackServer:
                     except OSError:
                         pass
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._answer("HEAD")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer("GET")
 
             def log_message(self, format: str, *args: object) -> None:

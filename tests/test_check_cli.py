@@ -142,11 +142,11 @@ def test_github_annotations(project: Path) -> None:
     result = run_cli(["check", "--format", "github"], project, env=NOW)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "::error file=messages/a%2C b.md,line=5,col=8,title=links.scheme::insecure link http://: "
-        "use https:// (check that the page opens with it) (suggestion: "
-        "https://www.comune.cremona.it/orari)",
-        "::error file=messages/a%2C b.md,line=5,col=45,title=links.shortener::bit.ly is a URL "
-        "shortener: it hides where the link goes; link the full address of the page",
+        ("::error file=messages/a%2C b.md,line=5,col=8,title=links.scheme::insecure link http://: "
+         "use https:// (check that the page opens with it) (suggestion: "
+         "https://www.comune.cremona.it/orari)"),
+        ("::error file=messages/a%2C b.md,line=5,col=45,title=links.shortener::bit.ly is a URL "
+         "shortener: it hides where the link goes; link the full address of the page"),
     ]
     assert "2 errors" in result.stderr
 
@@ -208,7 +208,7 @@ def test_missing_path_exits_3(project: Path) -> None:
 def test_rich_output_on_a_terminal(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    import comunicast.output as output
+    from comunicast import output
 
     write(project / "messages" / "a.md", """\
         ---

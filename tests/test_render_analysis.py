@@ -303,11 +303,12 @@ def _fuzz(seed: int, count: int) -> None:
         for item in facts.emphasis:
             assert _at(body, item.line, item.column, 1) == "*", (body, item)
         for link in facts.links:
-            written = _at(body, link.url_line, link.url_column, len(link.url))
-            placed = written == link.url or (link.url_line, link.url_column) == (
-                link.line,
-                link.column,
-            )
+            written = _lines(body)[link.url_line][link.url_column :]
+            # In a table cell the URL markdown-it sees has `\|` unescaped.
+            placed = written.startswith((link.url, link.url.replace("|", "\\|"))) or (
+                link.url_line,
+                link.url_column,
+            ) == (link.line, link.column)
             assert placed or link.url.startswith("mailto:"), (body, link)
 
 

@@ -70,7 +70,6 @@ def test_iban_in_privacy_allow_is_not_flagged(tmp_path: Path) -> None:
           allow: ["IT60 X054 2811 1010 0000 0123 456"]
         """
     from conftest import MINIMAL_CONFIG
-
     from rules_support import make_config, make_draft
 
     from comunicast.rules import check_draft
@@ -121,7 +120,6 @@ def test_email(tmp_path: Path) -> None:
 
 def test_email_allowed_by_privacy_allow(tmp_path: Path) -> None:
     from conftest import MINIMAL_CONFIG
-
     from rules_support import make_config, make_draft
 
     from comunicast.rules import check_draft

@@ -20,9 +20,9 @@ HAND = [
     ("Dal 2 dicembre l'ufficio apre alle 8.30: https://www.comune.cremona.it/orari",
      1, 9, 27, 89 + (300 - 270) / 9),
     ("Anagrafe chiusa\nTributi aperti", 2, 4, 27, 89 + (600 - 270) / 4),
-    ("Ai sensi della normativa vigente in materia di tributi locali, si comunica che il "
-     "versamento della seconda rata dovrà essere effettuato entro il termine perentorio "
-     "indicato.", 1, 26, 146, 89 + (300 - 1460) / 26),
+    (("Ai sensi della normativa vigente in materia di tributi locali, si comunica che il "
+      "versamento della seconda rata dovrà essere effettuato entro il termine perentorio "
+      "indicato."), 1, 26, 146, 89 + (300 - 1460) / 26),
     ("Chi paga? Tutti!!! Anche tu…", 3, 5, 19, 89 + (900 - 190) / 5),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import typer
 
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
     )
     def check(
         paths: Annotated[
-            Optional[list[Path]],
+            list[Path] | None,
             typer.Argument(help=_("Draft files and folders (default: messages/)."), show_default=False),
         ] = None,
         online: Annotated[
@@ -85,7 +85,7 @@ class _Progress:
         self.bar: Any = None
         self.task: Any = None
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,6 +9,7 @@ from enum import IntEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from comunicast.errors import ComunicastError
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
@@ -279,7 +280,7 @@ class Context:
             if name in self.config.senders:
                 try:
                     found[name] = limits_for(self.config, name)
-                except Exception:  # unknown adapter: reported by `comunicast senders`, not here
+                except ComunicastError:  # unknown adapter: `comunicast senders` reports it
                     continue
         return found
 

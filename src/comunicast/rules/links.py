@@ -46,7 +46,7 @@ def links_of(ctx: Context) -> list[LinkAt]:
             label = None if link.bare else link.label
             found.append(LinkAt(link.url, label, line, column, url_line, url_column))
         ctx.cache["links"] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _split(url: str) -> SplitResult | None:
@@ -341,7 +341,7 @@ def checkable_links(ctx: Context) -> list[LinkAt]:
 
 
 def _site(host: str) -> str:
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def other_domain(url: str, final_url: str) -> bool:

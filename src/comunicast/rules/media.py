@@ -43,7 +43,7 @@ class ImageFacts:
                     gps_ifd = image.getexif().get_ifd(_GPS_IFD)
                     # 2 = GPSLatitude, 4 = GPSLongitude: coordinates, not just a GPS timestamp.
                     gps = bool(gps_ifd) and (2 in gps_ifd or 4 in gps_ifd)
-                except Exception:  # a broken EXIF block is not a location
+                except Exception:  # noqa: BLE001 - a broken EXIF block is not a location
                     gps = False
                 return fmt, gps
         except (UnidentifiedImageError, OSError, ValueError):
@@ -66,7 +66,7 @@ def _image(ctx: Context) -> ImageFacts | None:
     facts = ctx.cache.get("image")
     if facts is None:
         facts = ctx.cache["image"] = ImageFacts(ctx.draft.image)
-    return facts  # type: ignore[no-any-return]
+    return facts
 
 
 @rule("media.missing", Severity.ERROR, _("image does not exist"))

@@ -187,7 +187,7 @@ def _found(ctx: Context, kind: str, text: str) -> list[tuple[int, int, str]]:
     if hits is None:
         finder = find_ibans if kind == "iban" else find_codici_fiscali
         hits = ctx.cache[key] = list(finder(text))
-    return hits  # type: ignore[no-any-return]
+    return hits
 
 
 @rule("privacy.codice-fiscale", Severity.ERROR,
