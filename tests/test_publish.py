@@ -191,3 +191,44 @@ def test_due_with_nothing_due_is_silent(tmp_path: Path) -> None:
     result = run(root, "publish", "--due")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert not (root / ".comunicast").exists()
+
+
+def _publish_at_a_terminal(root: Path, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run publish with a pseudo-terminal as stdin (a person at the keyboard), typing `answer`."""
+    import pty
+
+    from publish_support import NOW, SECRETS_ENV
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env.update(SECRETS_ENV, COMUNICAST_NOW=NOW)
+    master, slave = pty.openpty()
+    try:
+        os.write(master, answer.encode())  # typed ahead: the terminal holds it for the prompt
+        return subprocess.run([*comunicast_exe(), "publish", *args], cwd=root, env=env,
+                              stdin=slave, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_interactive_terminal_asks_before_sending_to_real_senders(tmp_path: Path) -> None:
+    with FakeWebhook(secret=WEBHOOK_SECRET) as hook:
+        root = make_project(tmp_path, {"hook": webhook(hook.url), "console": {"adapter": "console"}})
+        path = draft(root, "ponte")
+        declined = _publish_at_a_terminal(root, "n\n", str(path), "--to", "hook")
+        assert declined.returncode == 0
+        assert "ponte → hook (webhook)" in declined.stderr and "nothing sent" in declined.stderr
+        assert hook.requests == [] and rows(root) == []
+
+        # The console reaches no audience: no question asked.
+        local = _publish_at_a_terminal(root, "", str(path), "--to", "console")
+        assert local.returncode == 0 and "Send now?" not in local.stderr
+
+        accepted = _publish_at_a_terminal(root, "y\n", str(path), "--to", "hook")
+        assert accepted.returncode == 0 and "Send now?" in accepted.stderr
+        assert hook.delivered == 1
+
+        draft(root, "altro", body="Il mercato si sposta in piazza Stradivari.")
+        forced = _publish_at_a_terminal(root, "", "altro", "--to", "hook", "--yes")
+        assert forced.returncode == 0 and "Send now?" not in forced.stderr
+        assert hook.delivered == 2

@@ -112,7 +112,7 @@ def due_drafts(drafts: Iterable[Draft], now: datetime) -> list[Draft]:
         and (d.expires_at is None or d.expires_at > now)
     ]
     return sorted(
-        due, key=lambda d: (d.kind is not Kind.EMERGENZA, d.publish_at, d.id)  # type: ignore[return-value]
+        due, key=lambda d: (d.kind is not Kind.EMERGENZA, d.publish_at, d.id)
     )
 
 
@@ -199,15 +199,15 @@ def plan(
         if errors:
             first = errors[0]
             where = f"{draft.relpath}:{first.line}" if first.line else draft.relpath
-            message = _("{n} error(s) found by check, e.g. {where}: {msg} ({rule})").format(
+            reason = _("{n} error(s) found by check, e.g. {where}: {msg} ({rule})").format(
                 n=len(errors), where=where, msg=first.message, rule=first.rule
             )
-            result.decided.extend(Outcome(draft.id, n, "refused", error=message) for n in names)
+            result.decided.extend(Outcome(draft.id, n, "refused", error=reason) for n in names)
             continue
         if draft.image is not None and not draft.image.is_file():
-            message = _("{path}: image {image} does not exist").format(
+            reason = _("{path}: image {image} does not exist").format(
                 path=draft.relpath, image=draft.image)
-            result.decided.extend(Outcome(draft.id, n, "refused", error=message) for n in names)
+            result.decided.extend(Outcome(draft.id, n, "refused", error=reason) for n in names)
             continue
 
         links: list[str] | None = None
@@ -215,7 +215,8 @@ def plan(
             inst = instance(name)
             if isinstance(inst, ConfigError):
                 result.decided.append(
-                    Outcome(draft.id, name, "refused", error=_one_line(str(inst)), code=3)
+                    Outcome(draft.id, name, "refused", error=_one_line(str(inst)),
+                            code=inst.exit_code)
                 )
                 continue
             limits = inst.limits
