@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from comunicast.render._parser import SENTINELS
 from comunicast.render._tree import Node, plain, tree
-from comunicast.render.targets import EMITTERS, TARGETS, Plain, Style
+from comunicast.render.targets import EMITTERS, TARGETS, Plain, Style, Target
 from comunicast.render.urls import find_urls
 
 _STYLE_OF: dict[str, Style] = {"em": "i", "strong": "b", "s": "s"}
@@ -153,7 +153,7 @@ def render_body(body: str, em: Plain) -> str:
     return "\n".join(_blocks(tree(body), em, 0))
 
 
-def render(body: str, *, title: str | None, target: str) -> str:
+def render(body: str, *, title: str | None, target: Target) -> str:
     """The exact text a sender of `target` sends: title as the bold first line, blank line, body."""
     if target not in TARGETS:
         raise ValueError(f"unknown render target {target!r}; expected one of {TARGETS}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from comunicast.render.targets import TARGETS
+from comunicast.render.targets import TARGETS, Target
 
 _TAG_RE = re.compile(r"<[^<>]*>")
 _ENTITY_RE = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
@@ -25,7 +25,7 @@ def telegram_visible(html: str) -> str:
     return _ENTITY_RE.sub(_decode, _TAG_RE.sub("", html))
 
 
-def text_length(text: str, target: str) -> int:
+def text_length(text: str, target: Target) -> int:
     """Code points on WhatsApp and plain; UTF-16 code units of the visible text on Telegram."""
     if target not in TARGETS:
         raise ValueError(f"unknown render target {target!r}; expected one of {TARGETS}")
