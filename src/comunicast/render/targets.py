@@ -15,6 +15,8 @@ Likewise a literal `>` that ends up first on a line (an escaped `\\>`) gets a jo
 it does not turn the line into a quote.
 URLs are never touched: emphasis is applied around them (`*Vedi* https://… *ora*`), so no marker
 ever touches a URL and no word joiner is ever inserted into one.
+Known limit: emphasis inside a word (`Il**Po**lesine`, valid CommonMark) becomes `Il*Po*lesine`,
+which WhatsApp, by the same rule, shows with its stars rather than in bold.
 """
 
 from __future__ import annotations
