@@ -44,7 +44,7 @@ def heavy_imports(args: list[str]) -> list[str]:
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     lines = out.stderr.strip().splitlines()
     return [m for m in lines[-1].split(",") if m] if lines else []
 

@@ -81,4 +81,5 @@ def run_cli(
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        check=False,
     )

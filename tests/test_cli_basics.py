@@ -117,7 +117,9 @@ def test_schema_is_valid_json_schema(name: str) -> None:
 
 
 def test_config_error_exit_3_without_traceback(tmp_path: Path) -> None:
-    write(tmp_path / "comunicast.yaml", "organization: {name: X}\nchannel: {invite_url: x}\nfoo: 1\n")
+    write(
+        tmp_path / "comunicast.yaml", "organization: {name: X}\nchannel: {invite_url: x}\nfoo: 1\n"
+    )
     write(tmp_path / "messages" / "a.md", "---\ntitle: T\nkind: avviso\n---\nx\n")
     result = run_cli(["preview", "messages/a.md"], cwd=tmp_path)
     assert result.returncode == 3

@@ -22,7 +22,9 @@ def test_minimal_config_loads_with_defaults(project: Path) -> None:
     assert config.sender_names == ["console"]
 
 
-def test_discovery_walks_up_from_a_subfolder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_discovery_walks_up_from_a_subfolder(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sub = project / "messages" / "2026"
     sub.mkdir()
     monkeypatch.chdir(sub)
@@ -40,7 +42,9 @@ def test_env_var_and_state_dir_override(tmp_path: Path, monkeypatch: pytest.Monk
     assert config.state_dir == tmp_path / "state"
 
 
-def test_no_config_anywhere_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_config_anywhere_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as err:
         load_config()
@@ -143,8 +147,8 @@ def test_env_interpolation_is_lazy_and_names_the_variable(tmp_path: Path) -> Non
     cfg = write(
         tmp_path / "comunicast.yaml",
         MINIMAL_CONFIG.replace(
-            "default_senders:", "  wa:\n    adapter: waha\n    api_key: ${WAHA_TEST_KEY_UNSET}\n"
-            "default_senders:"
+            "default_senders:",
+            "  wa:\n    adapter: waha\n    api_key: ${WAHA_TEST_KEY_UNSET}\ndefault_senders:",
         ),
     )
     config = load_config(cfg)  # not used yet: no error

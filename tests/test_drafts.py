@@ -71,8 +71,12 @@ def test_yaml_draft_with_literal_block_maps_positions(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("news", Kind.NOTIZIA), ("SERVIZIO", Kind.SERVIZIO), ("emergency", Kind.EMERGENZA),
-     ("notice", Kind.AVVISO)],
+    [
+        ("news", Kind.NOTIZIA),
+        ("SERVIZIO", Kind.SERVIZIO),
+        ("emergency", Kind.EMERGENZA),
+        ("notice", Kind.AVVISO),
+    ],
 )
 def test_kind_synonyms(tmp_path: Path, kind: str, expected: Kind) -> None:
     path = write(tmp_path / "a.md", f"---\ntitle: T\nkind: {kind}\n---\ntesto\n")
@@ -112,9 +116,7 @@ BAD_DRAFTS: dict[str, tuple[bytes, str, int]] = {
         4,
     ),
     "bad-kind.md": (b"---\ntitle: T\nkind: festa\n---\nx\n", "'kind'", 3),
-    "scadenza-no-deadline.md": (
-        b"---\ntitle: T\nkind: scadenza\n---\nx\n", "needs a deadline", 3
-    ),
+    "scadenza-no-deadline.md": (b"---\ntitle: T\nkind: scadenza\n---\nx\n", "needs a deadline", 3),
     "evento-no-start.md": (b"---\ntitle: T\nkind: evento\n---\nx\n", "needs starts_at", 3),
     "not-utf8.md": (b"---\ntitle: Citt\xe0\nkind: avviso\n---\nx\n", "not UTF-8", 2),
     "binary.md": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file", 3),
@@ -127,9 +129,11 @@ BAD_DRAFTS: dict[str, tuple[bytes, str, int]] = {
         2,
     ),
     "alias-bomb.yaml": (
-        b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-        b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-        b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\ntitle: T\nkind: avviso\ntext: x\n",
+        (
+            b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\ntitle: T\nkind: avviso\ntext: x\n"
+        ),
         "too many aliases",
         5,
     ),
@@ -178,7 +182,9 @@ def test_duplicate_ids_are_reported_on_the_later_file(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["broken-yaml.md", "binary.md", "unknown-field.md", "alias-bomb.yaml"])
+@pytest.mark.parametrize(
+    "name", ["broken-yaml.md", "binary.md", "unknown-field.md", "alias-bomb.yaml"]
+)
 def test_cli_reports_bad_draft_with_file_line_and_exit_1(project: Path, name: str) -> None:
     content, needle, line = BAD_DRAFTS[name]
     path = project / "messages" / name

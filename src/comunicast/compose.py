@@ -41,10 +41,11 @@ def limit_for(limits: Limits, has_image: bool) -> int:
     return limits.max_caption if has_image and limits.images else limits.max_text
 
 
-def target_texts(draft: Draft, config: Config, targets: list[Target] | None = None) -> list[TargetText]:
+def target_texts(
+    draft: Draft, config: Config, targets: list[Target] | None = None
+) -> list[TargetText]:
     """The draft rendered for `targets` (default: the targets of its senders, each once)."""
     from comunicast.render import text_length
-    from comunicast.senders.base import Limits
     from comunicast.senders.registry import limits_for
 
     limits: dict[str, Limits] = {}
@@ -56,8 +57,8 @@ def target_texts(draft: Draft, config: Config, targets: list[Target] | None = No
         for target in targets:
             limits[target] = _platform_limits(target)
     out = []
-    for target, lim in limits.items():
-        text = rendered_text(draft, config, target)  # type: ignore[arg-type]
+    for lim in limits.values():
+        text = rendered_text(draft, config, lim.target)
         out.append(
             TargetText(
                 target=lim.target,
@@ -74,6 +75,7 @@ def _platform_limits(target: Target) -> Limits:
     from comunicast.senders.base import Limits
 
     if target == "telegram":
-        return Limits(target="telegram", max_text=4096, max_caption=1024,
-                      max_image_bytes=10 * 1024 * 1024)
+        return Limits(
+            target="telegram", max_text=4096, max_caption=1024, max_image_bytes=10 * 1024 * 1024
+        )
     return Limits(target=target)

@@ -28,7 +28,7 @@ class _Strict(BaseModel):
 
 def _check_color(value: str) -> str:
     if not _HEX_COLOR.match(value):
-        raise ValueError(f"{value!r} is not a colour; write it as #RRGGBB, e.g. \"#003366\"")
+        raise ValueError(f'{value!r} is not a colour; write it as #RRGGBB, e.g. "#003366"')
     return value
 
 
@@ -47,7 +47,9 @@ class Channel(_Strict):
     """The WhatsApp Channel citizens follow."""
 
     name: str | None = Field(default=None, description="Channel name; default: organization name")
-    invite_url: str = Field(description="https://whatsapp.com/channel/… link encoded in the QR code")
+    invite_url: str = Field(
+        description="https://whatsapp.com/channel/… link encoded in the QR code"
+    )
 
 
 class Links(_Strict):
@@ -110,12 +112,16 @@ class SenderSetting(BaseModel):
 class Poster(_Strict):
     """Texts and look of the QR poster; Italian defaults."""
 
-    title: str | None = Field(default=None, description='Default: "Segui il <organization> su WhatsApp"')
+    title: str | None = Field(
+        default=None, description='Default: "Segui il <organization> su WhatsApp"'
+    )
     steps: list[str] | None = Field(default=None, min_length=3, max_length=3)
     privacy: str | None = None
     qr_color: str = Field(default="#000000", description="Colour of the code's dark modules")
     font: str | None = Field(default=None, description="Regular TTF font; default: Titillium Web")
-    font_bold: str | None = Field(default=None, description="Bold TTF font; default: Titillium Web Bold")
+    font_bold: str | None = Field(
+        default=None, description="Bold TTF font; default: Titillium Web Bold"
+    )
 
     _color = field_validator("qr_color")(classmethod(lambda cls, v: _check_color(v)))
 
@@ -306,7 +312,9 @@ def load_config(path: str | Path | None = None) -> Config:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(_("not UTF-8 text; save the file as UTF-8"), path=file, line=line) from None
+        raise ConfigError(
+            _("not UTF-8 text; save the file as UTF-8"), path=file, line=line
+        ) from None
     try:
         data, positions = load(text)
     except YamlProblem as exc:

@@ -23,9 +23,7 @@ DRAFT_SUFFIXES = (".md", ".yaml", ".yml")
 MAX_DRAFT_BYTES = 1 << 20
 _FRONT_OPEN = re.compile(r"\A---[ \t]*\r?\n")
 _FRONT_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
-_IT_DATETIME = re.compile(
-    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T,]+(\d{1,2})[:.](\d{2}))?\s*$"
-)
+_IT_DATETIME = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T,]+(\d{1,2})[:.](\d{2}))?\s*$")
 
 
 class Kind(StrEnum):
@@ -91,14 +89,18 @@ class DraftFields(BaseModel):
         "(or news service deadline event emergency notice)"
     )
     publish_at: When | None = Field(default=None, description="When `publish --due` may send it")
-    expires_at: When | None = Field(default=None, description="After this, `--due` no longer sends it")
+    expires_at: When | None = Field(
+        default=None, description="After this, `--due` no longer sends it"
+    )
     deadline: When | None = Field(default=None, description="Required for kind scadenza")
     starts_at: When | None = Field(default=None, description="Required for kind evento")
     ends_at: When | None = None
     where: str | None = None
     image: str | None = Field(default=None, description="One JPEG/PNG image, relative to the draft")
     image_alt: str | None = Field(default=None, description="Required when image is set")
-    senders: list[str] | None = Field(default=None, description="Sender names; default: default_senders")
+    senders: list[str] | None = Field(
+        default=None, description="Sender names; default: default_senders"
+    )
     text: str | None = Field(default=None, description="Markdown body (YAML drafts only)")
 
     @field_validator("kind", mode="before")
@@ -216,8 +218,14 @@ def _aware(value: date | datetime | None, tz: ZoneInfo) -> datetime | None:
     return value
 
 
-def _problem(message: str, line: int | None = None, column: int | None = None, *,
-             rule: str = "draft.syntax", hint: str | None = None) -> Problem:
+def _problem(
+    message: str,
+    line: int | None = None,
+    column: int | None = None,
+    *,
+    rule: str = "draft.syntax",
+    hint: str | None = None,
+) -> Problem:
     return Problem(message, line=line, column=column, rule=rule, hint=hint)
 
 
@@ -226,27 +234,53 @@ def read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_DRAFT_BYTES:
-            raise DraftError(path, [_problem(
-                _("file is {size} bytes, over the 1 MiB limit for a draft").format(size=size))])
+            raise DraftError(
+                path,
+                [
+                    _problem(
+                        _("file is {size} bytes, over the 1 MiB limit for a draft").format(
+                            size=size
+                        )
+                    )
+                ],
+            )
         raw = path.read_bytes()
     except OSError as exc:
-        raise DraftError(path, [_problem(
-            _("cannot read the file: {reason}").format(reason=exc.strerror or exc))]) from None
+        raise DraftError(
+            path, [_problem(_("cannot read the file: {reason}").format(reason=exc.strerror or exc))]
+        ) from None
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        raise DraftError(path, [_problem(
-            _("binary file, not a text draft; drafts are .md or .yaml text files"), line)])
+        raise DraftError(
+            path,
+            [
+                _problem(
+                    _("binary file, not a text draft; drafts are .md or .yaml text files"), line
+                )
+            ],
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DraftError(path, [_problem(
-            _("not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8").format(
-                byte=raw[exc.start]), line, column)]) from None
+        raise DraftError(
+            path,
+            [
+                _problem(
+                    _("not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8").format(
+                        byte=raw[exc.start]
+                    ),
+                    line,
+                    column,
+                )
+            ],
+        ) from None
     if not text.strip():
-        raise DraftError(path, [_problem(
-            _("empty file; a draft needs at least a title, a kind and a text"), 1, 1)])
+        raise DraftError(
+            path,
+            [_problem(_("empty file; a draft needs at least a title, a kind and a text"), 1, 1)],
+        )
     return text
 
 
@@ -254,14 +288,25 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
     """(front matter, body, 1-based file line where the body starts)."""
     opening = _FRONT_OPEN.match(text)
     if not opening:
-        raise DraftError(path, [_problem(
-            _("no front matter: start the file with a line `---`, then title: and kind:, then `---`"),
-            1, 1)])
-    rest = text[opening.end():]
+        raise DraftError(
+            path,
+            [
+                _problem(
+                    _(
+                        "no front matter: start the file with a line `---`, then title: and kind:, then `---`"
+                    ),
+                    1,
+                    1,
+                )
+            ],
+        )
+    rest = text[opening.end() :]
     closing = _FRONT_CLOSE.search(rest)
     if not closing:
-        raise DraftError(path, [_problem(
-            _("front matter is not closed: add a line `---` after the fields"), 1, 1)])
+        raise DraftError(
+            path,
+            [_problem(_("front matter is not closed: add a line `---` after the fields"), 1, 1)],
+        )
     front = rest[: closing.start()]
     body_start = opening.end() + closing.end()
     if text[body_start : body_start + 2] == "\r\n":
@@ -291,20 +336,41 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise DraftError(path, [_problem(
-            _("the fields must be a map (title: …, kind: …), not a list or a single value"),
-            1 + line_offset, 1)])
+        raise DraftError(
+            path,
+            [
+                _problem(
+                    _("the fields must be a map (title: …, kind: …), not a list or a single value"),
+                    1 + line_offset,
+                    1,
+                )
+            ],
+        )
     if fmt == "md" and "text" in data:
         place = positions.keys.get(("text",))
-        raise DraftError(path, [_problem(
-            _("`text:` belongs to .yaml drafts; in a .md draft write the text after the closing ---"),
-            place.line if place else None, place.column if place else None, rule="meta.unknown")])
+        raise DraftError(
+            path,
+            [
+                _problem(
+                    _(
+                        "`text:` belongs to .yaml drafts; in a .md draft write the text after the closing ---"
+                    ),
+                    place.line if place else None,
+                    place.column if place else None,
+                    rule="meta.unknown",
+                )
+            ],
+        )
     try:
         fields = DraftFields.model_validate(data)
     except ValidationError as exc:
         problems = [
-            Problem(p.message, p.line, p.column,
-                    rule="meta.unknown" if p.message.startswith("unknown key") else "meta.required")
+            Problem(
+                p.message,
+                p.line,
+                p.column,
+                rule="meta.unknown" if p.message.startswith("unknown key") else "meta.required",
+            )
             for p in problems_from_validation(exc, positions, DraftFields)
         ]
         for i, p in enumerate(problems):
@@ -316,17 +382,35 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
 
     if fmt == "yaml":
         if fields.text is None or not fields.text.strip():
-            raise DraftError(path, [_problem(
-                _("missing `text:` with the message (Markdown); use `text: |` for several lines"),
-                1, 1, rule="meta.required")])
+            raise DraftError(
+                path,
+                [
+                    _problem(
+                        _(
+                            "missing `text:` with the message (Markdown); use `text: |` for several lines"
+                        ),
+                        1,
+                        1,
+                        rule="meta.required",
+                    )
+                ],
+            )
         body = fields.text
         body_map = _yaml_body_map(text, positions)
     else:
         body_map = BodyMap(body_line)
         if not body.strip():
-            raise DraftError(path, [_problem(
-                _("the message text is empty: write it after the closing ---"), body_line, 1,
-                rule="meta.required")])
+            raise DraftError(
+                path,
+                [
+                    _problem(
+                        _("the message text is empty: write it after the closing ---"),
+                        body_line,
+                        1,
+                        rule="meta.required",
+                    )
+                ],
+            )
 
     if fields.image_alt and not fields.image:
         pass  # harmless; the media rules talk about images, not about stray alt texts
@@ -340,8 +424,11 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
         format=fmt,
         publish_at=_aware(fields.publish_at, tz),
         expires_at=_aware(fields.expires_at, tz),
-        deadline=(_aware(fields.deadline, tz) if isinstance(fields.deadline, datetime)
-                  else fields.deadline),
+        deadline=(
+            _aware(fields.deadline, tz)
+            if isinstance(fields.deadline, datetime)
+            else fields.deadline
+        ),
         starts_at=_aware(fields.starts_at, tz),
         ends_at=_aware(fields.ends_at, tz),
         where=fields.where,
@@ -419,9 +506,20 @@ def load_drafts(paths: list[Path], tz: ZoneInfo) -> DraftSet:
             continue
         if draft.id in seen and seen[draft.id].resolve() != file.resolve():
             place = draft.field_place("id") or (1, 1)
-            result.errors.append(DraftError(file, [_problem(
-                _("id '{id}' is also used by {other}; every draft needs its own id").format(
-                    id=draft.id, other=seen[draft.id]), *place, rule="meta.required")]))
+            result.errors.append(
+                DraftError(
+                    file,
+                    [
+                        _problem(
+                            _(
+                                "id '{id}' is also used by {other}; every draft needs its own id"
+                            ).format(id=draft.id, other=seen[draft.id]),
+                            *place,
+                            rule="meta.required",
+                        )
+                    ],
+                )
+            )
             continue
         if draft.id not in seen:
             seen[draft.id] = file

@@ -5,7 +5,7 @@ Domain code raises these; only `cli.app.main` turns them into messages and exit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 

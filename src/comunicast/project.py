@@ -33,11 +33,13 @@ def init_project(
     if not website.startswith("https://"):
         raise UsageError(_("--website must start with https://"))
     host = urlsplit(website).hostname or ""
-    domain = host[4:] if host.startswith("www.") else host
+    domain = host.removeprefix("www.")
     templates = _templates()
     config_text = Template((templates / "project" / "comunicast.yaml").read_text("utf-8"))
     files: dict[Path, str] = {
-        directory / CONFIG_NAME: config_text.safe_substitute(name=name, website=website, domain=domain)
+        directory / CONFIG_NAME: config_text.safe_substitute(
+            name=name, website=website, domain=domain
+        )
     }
     examples = templates / "examples"
     for example in sorted(examples.iterdir(), key=lambda t: t.name):

@@ -51,8 +51,7 @@ def problems_from_validation(
         else:
             place = positions.value(loc) if loc else None
             msg = str(err.get("msg", "invalid value"))
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, ") :]
+            msg = msg.removeprefix("Value error, ")
             message = _("'{key}': {msg}").format(key=name, msg=msg) if name else msg
         problems.append(
             Problem(

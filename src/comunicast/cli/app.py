@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -34,7 +34,7 @@ state = _State()
 class _Group(TyperGroup):
     """Runs commands inside the error boundary, so CliRunner and the console script behave alike."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ComunicastError as exc:
@@ -44,6 +44,7 @@ class _Group(TyperGroup):
                 traceback.print_exc()
             report_error(exc)
             raise typer.Exit(exc.exit_code) from None
+
 
 app = typer.Typer(
     name="comunicast",
@@ -70,17 +71,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     config: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--config",
             envvar="COMUNICAST_CONFIG",
-            help=_("Path of comunicast.yaml (default: found by walking up from the current folder)."),
+            help=_(
+                "Path of comunicast.yaml (default: found by walking up from the current folder)."
+            ),
             show_envvar=True,
         ),
     ] = None,
-    debug: Annotated[
-        bool, typer.Option("--debug", help=_("Show a traceback on errors."))
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=_("Show a traceback on errors."))] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help=_("Print the version.")),
@@ -105,7 +106,16 @@ def get_config() -> Config:
 
 #: Command modules, in the order `--help` lists them; each exposes `register(app)`.
 COMMANDS: tuple[str, ...] = (
-    "init", "new", "check", "preview", "schema", "qr", "publish", "log", "resolve", "senders"
+    "init",
+    "new",
+    "check",
+    "preview",
+    "schema",
+    "qr",
+    "publish",
+    "log",
+    "resolve",
+    "senders",
 )
 
 

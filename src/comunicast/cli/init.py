@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,21 +21,22 @@ def register(app: typer.Typer) -> None:
     )
     def init(
         directory: Annotated[
-            Optional[Path], typer.Argument(help=_("Project folder (created if missing)."))
+            Path | None, typer.Argument(help=_("Project folder (created if missing)."))
         ] = None,
         name: Annotated[
             str, typer.Option("--name", help=_("Name of the organization."))
         ] = "Comune di Esempio",
         website: Annotated[
-            str, typer.Option("--website", help=_("Official website (https://…).")),
+            str,
+            typer.Option("--website", help=_("Official website (https://…).")),
         ] = "https://www.comune.esempio.it",
         force: Annotated[
             bool, typer.Option("--force", help=_("Overwrite files that already exist."))
         ] = False,
     ) -> None:
-        from comunicast.output import echo, warn
         from datetime import date
 
+        from comunicast.output import echo, warn
         from comunicast.project import init_project
 
         target = directory or Path.cwd()
@@ -43,6 +44,8 @@ def register(app: typer.Typer) -> None:
         for path in written:
             echo(str(path))
         warn(
-            _("Created a comunicast project in {dir}. Next: edit comunicast.yaml, then run "
-              "`comunicast check` and `comunicast preview messages/<file>`.").format(dir=target)
+            _(
+                "Created a comunicast project in {dir}. Next: edit comunicast.yaml, then run "
+                "`comunicast check` and `comunicast preview messages/<file>`."
+            ).format(dir=target)
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,9 +14,7 @@ def register(app: typer.Typer) -> None:
     """Add the `new` command."""
 
     @app.command(
-        help=_(
-            "Create messages/<date>-<slug>.md from the template of its kind and print its path."
-        )
+        help=_("Create messages/<date>-<slug>.md from the template of its kind and print its path.")
     )
     def new(
         title: Annotated[str, typer.Argument(help=_("Title of the message (one line)."))],
@@ -29,7 +27,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = "notizia",
         at: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--at",
                 help=_("When to publish: 2026-12-01 08:00 or 01/12/2026 08:00 (local time)."),

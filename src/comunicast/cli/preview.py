@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
     def preview(
         draft: Annotated[Path, typer.Argument(help=_("A draft file (.md, .yaml)."))],
         target: Annotated[
-            Optional[TargetChoice], typer.Option("--target", "-t", help=_("Render for one target."))
+            TargetChoice | None, typer.Option("--target", "-t", help=_("Render for one target."))
         ] = None,
         format: Annotated[
             PreviewFormat, typer.Option("--format", help=_("text or json."))
@@ -70,7 +70,9 @@ def register(app: typer.Typer) -> None:
             if len(texts) == 1:
                 # One target: stdout carries exactly the text (ready to pipe or paste).
                 if is_terminal(sys.stderr):
-                    stderr_console().print(header, style="bold red" if over else "bold", markup=False)
+                    stderr_console().print(
+                        header, style="bold red" if over else "bold", markup=False
+                    )
                 else:
                     warn(header)
                 echo(item.text)
