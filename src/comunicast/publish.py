@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.ledger import Ledger, Publication
+    from comunicast.rules import Finding
     from comunicast.senders.base import Message, Sender
     from comunicast.senders.registry import SenderInstance
 
@@ -116,21 +117,17 @@ def due_drafts(drafts: Iterable[Draft], now: datetime) -> list[Draft]:
     )
 
 
-def offline_findings(draft: Draft, config: Config, now: datetime) -> list[Any]:
+def offline_findings(draft: Draft, config: Config, now: datetime) -> list[Finding]:
     """The offline rules' findings for `draft` (what `check` reports)."""
-    try:
-        from comunicast.rules import check_draft
-    except ImportError:  # the rules engine is not installed in this build yet
-        return []
+    from comunicast.rules import check_draft
+
     return list(check_draft(draft, config, now=now))
 
 
-def blocking_findings(findings: list[Any]) -> list[Any]:
+def blocking_findings(findings: list[Finding]) -> list[Finding]:
     """The findings that stop a draft from being published (severity error)."""
-    try:
-        from comunicast.rules import has_errors
-    except ImportError:
-        return []
+    from comunicast.rules import has_errors
+
     return [f for f in findings if has_errors([f])]
 
 

@@ -270,11 +270,7 @@ def mask_secrets(text: str, secrets: tuple[str, ...] | list[str]) -> str:
     """`text` with every secret value replaced by `***` (longest first)."""
     from urllib.parse import quote
 
-    for secret in secrets:
-        if not secret:
-            continue
-        text = text.replace(secret, "***")
-        quoted = quote(secret, safe="")
-        if quoted != secret:
-            text = text.replace(quoted, "***")
+    forms = {form for s in secrets if s for form in (s, quote(s, safe=""), quote(s, safe=":/"))}
+    for form in sorted(forms, key=len, reverse=True):  # a secret containing another goes whole
+        text = text.replace(form, "***")
     return text
