@@ -116,6 +116,7 @@ def run_check(
             out.append((found, checkable_links(ctx) if online else []))
         return out
 
+    _warm_up(loaded.drafts)
     files: list[FileReport] = []
     linked: list[tuple[list[LinkAt], FileReport]] = []
     for draft, (found, links) in zip(loaded.drafts, map_chunks(check, loaded.drafts), strict=True):
@@ -130,6 +131,21 @@ def run_check(
         report.findings.sort(key=sort_key)
     files.sort(key=lambda f: str(f.path))
     return Report(files)
+
+
+def _warm_up(drafts: Sequence[Draft]) -> None:
+    """Import and build, before any fork, what every worker would otherwise redo on its own."""
+    if not drafts:
+        return
+    from comunicast.render import analyze, render
+    from comunicast.rules.style import _burocratese
+
+    analyze("*x* https://x.it")
+    render("x", title="x", target="plain")
+    _burocratese()
+    if any(d.image is not None for d in drafts):
+        import PIL.ExifTags  # noqa: F401
+        import PIL.Image  # noqa: F401
 
 
 def _online(linked: list[tuple[list[LinkAt], FileReport]], config: Config,
