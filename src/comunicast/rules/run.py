@@ -144,7 +144,7 @@ def _warm_up(drafts: Sequence[Draft]) -> None:
     render("x", title="x", target="plain")
     _burocratese()
     if any(d.image is not None for d in drafts):
-        import PIL.ExifTags  # noqa: F401
+        import PIL.ExifTags
         import PIL.Image  # noqa: F401
 
 
