@@ -8,14 +8,15 @@ from typing import Any
 from comunicast.i18n import _
 from comunicast.rules.engine import Context, Hit, Severity, rule
 
-_WHAT = {
-    "heading": _("a heading"),
-    "table": _("a table"),
-    "html": _("raw HTML"),
-    "html_block": _("raw HTML"),
-    "html_inline": _("raw HTML"),
-    "image": _("an inline image"),
-}
+def _what(kind: str) -> str:
+    # Translated when used, not at import time (the language is set after the config is read).
+    names = {
+        "heading": _("a heading"),
+        "table": _("a table"),
+        "html": _("raw HTML"),
+        "image": _("an inline image"),
+    }
+    return names.get(kind, kind)
 
 
 @rule("format.unsupported", Severity.ERROR,
@@ -23,7 +24,7 @@ _WHAT = {
 def _unsupported(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     for construct in ctx.facts.unsupported:
         line, column = ctx.draft.body_place(construct.line, construct.column)
-        what = _WHAT.get(construct.kind, construct.kind)
+        what = _what(construct.kind)
         if construct.kind == "image":
             advice = _("attach one image with the `image:` field instead")
         elif construct.kind == "heading":
