@@ -210,7 +210,7 @@ def settings(config: Config) -> dict[str, Setting]:
                 _("unknown rule '{rule}'").format(rule=rule_id)
                 + (_(" (did you mean '{close}'?)").format(close=close) if close else ""),
                 "rules", rule_id,
-                hint=_("the rule ids are listed in the README (`comunicast check --help`)"),
+                hint=_("the rule ids and their options are listed in the README (Rules)"),
             )
     result: dict[str, Setting] = {}
     for rule_id, spec in RULES.items():
