@@ -150,12 +150,13 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
     ]
     if is_terminal():
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, pad_edge=False, show_edge=False)
         for header in headers:
             table.add_column(header, overflow="fold")
         for row in table_rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         stdout_console().print(table)
         return
     for row in table_rows:

@@ -233,14 +233,16 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
         return
     if is_terminal():
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, pad_edge=False, show_edge=False)
         for column in (_("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
                        _("note")):
             table.add_column(column, overflow="fold")
         for o in outcomes:
-            table.add_row(o.draft_id, o.sender, f"[{_STYLES[o.state]}]{o.state}[/]",
-                          o.remote_id or "", str(o.attempts or ""), o.error or "")
+            # Text, not markup: errors quote platforms and may hold "[brackets]".
+            table.add_row(Text(o.draft_id), Text(o.sender), Text(o.state, style=_STYLES[o.state]),
+                          Text(o.remote_id or ""), Text(str(o.attempts or "")), Text(o.error or ""))
         stdout_console().print(table)
         return
     from comunicast.output import echo

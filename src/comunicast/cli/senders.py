@@ -115,6 +115,7 @@ def _print_report(report: dict[str, Any]) -> None:
     heads2 = [_("adapter"), _("package"), _("kind"), _("status")]
     if is_terminal():
         from rich.table import Table
+        from rich.text import Text
 
         console = stdout_console()
         for title, heads, rows in ((_("Configured senders (* = default)"), heads1, configured),
@@ -123,7 +124,7 @@ def _print_report(report: dict[str, Any]) -> None:
             for h in heads:
                 table.add_column(h, overflow="fold")
             for row in rows:
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))
             console.print(table)
             console.print()
         return
