@@ -138,3 +138,21 @@ def test_cli_online_other_formats(tmp_path: Path, fmt: str) -> None:
         result = run_cli(["check", "--online", "--format", fmt], root)
     assert result.returncode == 1
     assert "HTTP 404" in result.stdout
+
+
+def test_cli_online_reference_links_and_code_spans(tmp_path: Path) -> None:
+    """URLs only the Markdown parser finds are checked too; URLs in code are not links."""
+    from conftest import run_cli
+
+    root = tmp_path / "p"
+    _project(root)
+    with serving("127.0.0.1") as (home,):
+        (root / "messages" / "a.md").write_text(
+            "---\ntitle: Riferimenti\nkind: avviso\n---\n"
+            "Vedi [il modulo][m] e `" + home.url("/error") + "`.\n\n"
+            "[m]: " + home.url("/missing") + "\n", encoding="utf-8")
+        result = run_cli(["check", "--online", "--format", "json"], root)
+    assert result.returncode == 1, result.stderr
+    found = [(f["rule"], f["line"], f["column"])
+             for f in json.loads(result.stdout)["files"][0]["findings"]]
+    assert found == [("links.broken", 5, 6)]

@@ -8,6 +8,7 @@ from typing import Any
 from comunicast.i18n import _
 from comunicast.rules.engine import Context, Hit, Severity, rule
 
+
 def _what(kind: str) -> str:
     # Translated when used, not at import time (the language is set after the config is read).
     names = {

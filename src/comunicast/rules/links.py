@@ -340,6 +340,24 @@ def checkable_links(ctx: Context) -> list[LinkAt]:
     return found
 
 
+_MD_DESTINATION = re.compile(r"\]\(\s*<?(https?://[^)\s>]+)", re.IGNORECASE)
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>", re.IGNORECASE)
+
+
+def quick_urls(body: str) -> set[str]:
+    """The http(s) URLs of a body found without parsing its Markdown (a close superset).
+
+    `--online` starts asking with these while the rules (which parse) run elsewhere; the few
+    URLs only the parser sees are asked for afterwards.
+    """
+    from comunicast.render import find_urls
+
+    found = {url for _start, _end, url in find_urls(body)}
+    found.update(_MD_DESTINATION.findall(body))
+    found.update(_AUTOLINK.findall(body))
+    return found
+
+
 def _site(host: str) -> str:
     return host.removeprefix("www.")
 

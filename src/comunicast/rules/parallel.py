@@ -1,7 +1,8 @@
 """Spread CPU-bound rule checking over the machine's cores with fork (Linux), in order.
 
 Checking a thousand drafts is pure Python work; one forked child per extra core halves the wall
-time on a two-core machine. Forking happens before any thread, socket or database is opened.
+time on a two-core machine, and with `--online` the rules run in a child while this process
+waits for the network. Forking happens before any thread, socket or database is opened.
 Anything unexpected in a child (a crash, an unpicklable result) is redone in this process, so a
 failure there can cost time but never findings.
 """
@@ -12,7 +13,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,48 +40,77 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def map_chunks(func: Callable[[Sequence[T]], list[R]], items: Sequence[T]) -> list[R]:
-    """`func(items)`, computed in chunks across processes; results in the order of `items`."""
-    n = workers()
-    if n <= 1 or len(items) < MIN_ITEMS or not _can_fork():
-        return func(items)
-    size = -(-len(items) // n)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    children: list[tuple[int, int, Sequence[T]]] = []
-    try:
-        for chunk in chunks[1:]:
-            read, write = os.pipe()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:  # the child: compute, send, leave without running any cleanup
-                os.close(read)
-                try:
-                    data = pickle.dumps(func(chunk), protocol=pickle.HIGHEST_PROTOCOL)
-                except BaseException:  # noqa: BLE001 - the parent redoes the chunk
-                    data = b""
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(data)
-                os._exit(0)
-            os.close(write)
-            children.append((pid, read, chunk))
-        results = list(func(chunks[0]))
-        for pid, read, chunk in children:
-            with os.fdopen(read, "rb") as pipe:
-                data = pipe.read()
-            os.waitpid(pid, 0)
+class ChunkMap(Generic[T, R]):
+    """`func(items)` computed in chunks by forked children, started now and collected later.
+
+    With `in_parent`, this process computes the first chunk itself when `result()` is called;
+    without, every chunk goes to a child and this process is free in the meantime.
+    """
+
+    def __init__(self, func: Callable[[Sequence[T]], list[R]], items: Sequence[T], *,
+                 in_parent: bool = True, min_items: int = MIN_ITEMS) -> None:
+        self.func = func
+        self.children: list[tuple[int, int, Sequence[T]]] = []
+        self.local: list[Sequence[T]] = [items]
+        n = workers() - (0 if in_parent else 1)
+        if n < 1 or (in_parent and n < 2) or len(items) < min_items or not _can_fork():
+            return
+        size = -(-len(items) // n)
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        self.local = chunks[:1] if in_parent else []
+        for chunk in chunks[1:] if in_parent else chunks:
+            self._fork(chunk)
+
+    def _fork(self, chunk: Sequence[T]) -> None:
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, leave without running any cleanup
+            os.close(read)
             try:
-                part = pickle.loads(data) if data else None
-            except Exception:  # noqa: BLE001
-                part = None
-            results.extend(part if isinstance(part, list) else func(chunk))
-        children.clear()
-        return results
-    finally:
-        for pid, read, _chunk in children:  # only on an error in this process
+                data = pickle.dumps(self.func(chunk), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # noqa: BLE001 - the parent redoes the chunk
+                data = b""
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        os.close(write)
+        self.children.append((pid, read, chunk))
+
+    def result(self) -> list[R]:
+        """Every result, in the order of the items."""
+        try:
+            results: list[R] = []
+            for chunk in self.local:
+                results.extend(self.func(chunk))
+            while self.children:
+                pid, read, chunk = self.children[0]
+                with os.fdopen(read, "rb") as pipe:
+                    data = pipe.read()
+                os.waitpid(pid, 0)
+                self.children.pop(0)
+                try:
+                    part = pickle.loads(data) if data else None
+                except Exception:  # noqa: BLE001
+                    part = None
+                results.extend(part if isinstance(part, list) else self.func(chunk))
+            return results
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stop the children still running (only after an error in this process)."""
+        for pid, read, _chunk in self.children:
             try:
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
                 os.close(read)
             except OSError:
                 pass
+        self.children.clear()
+
+
+def map_chunks(func: Callable[[Sequence[T]], list[R]], items: Sequence[T]) -> list[R]:
+    """`func(items)`, computed in chunks across processes; results in the order of `items`."""
+    return ChunkMap(func, items).result()

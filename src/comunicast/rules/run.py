@@ -9,15 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comunicast.rules.engine import Context, Finding, Severity, run_rules, settings, sort_key
-from comunicast.rules.links import LinkAt, checkable_links, online_hits
+from comunicast.rules.links import LinkAt, checkable_links, online_hits, quick_urls
 from comunicast.rules.meta import findings_from_error
-from comunicast.rules.parallel import map_chunks
+from comunicast.rules.parallel import MIN_ITEMS, ChunkMap
 
 if TYPE_CHECKING:
     from comunicast.config import Config
     from comunicast.drafts import Draft
+    from comunicast.linkcheck import LinkResult
 
 JSON_VERSION = 1
+#: With --online a child checks the rules while this process waits on the network: worth a fork
+#: even for a few drafts.
+ONLINE_MIN_ITEMS = 8
 
 
 @dataclass
@@ -112,21 +116,32 @@ def run_check(
         for draft in drafts:
             ctx = Context(draft, config, now, published=draft.id in published)
             found = list(run_rules(ctx, chosen))
-            # The links travel with the findings, so the online pass never parses a body again.
+            # The links travel with the findings: the online pass never parses a body again.
             out.append((found, checkable_links(ctx) if online else []))
         return out
 
     _warm_up(loaded.drafts)
+    # With --online the rules run in forked children while this process asks the network.
+    pending = ChunkMap(check, loaded.drafts, in_parent=not online,
+                       min_items=ONLINE_MIN_ITEMS if online else MIN_ITEMS)
+    results: dict[str, LinkResult] = {}
+    try:
+        if online:
+            guess = {u for d in loaded.drafts for u in quick_urls(d.body)}
+            results = _online(guess, config, chosen, progress or OnlineProgress())
+        checked = pending.result()
+    finally:
+        pending.abandon()
+    if online:
+        missing = {link.url.strip() for _found, links in checked for link in links} - set(results)
+        results.update(_online(missing, config, chosen, progress or OnlineProgress()))
     files: list[FileReport] = []
-    linked: list[tuple[list[LinkAt], FileReport]] = []
-    for draft, (found, links) in zip(loaded.drafts, map_chunks(check, loaded.drafts), strict=True):
+    for draft, (found, links) in zip(loaded.drafts, checked, strict=True):
         report = FileReport(draft.path, draft.id, found, draft.source)
+        report.findings.extend(_online_findings(links, results, chosen))
         files.append(report)
-        linked.append((links, report))
     for error in loaded.errors:
         files.append(FileReport(error.path, None, findings_from_error(error)))
-    if online:
-        _online(linked, config, chosen, progress or OnlineProgress())
     for report in files:
         report.findings.sort(key=sort_key)
     files.sort(key=lambda f: str(f.path))
@@ -148,19 +163,18 @@ def _warm_up(drafts: Sequence[Draft]) -> None:
         import PIL.Image  # noqa: F401
 
 
-def _online(linked: list[tuple[list[LinkAt], FileReport]], config: Config,
-            chosen: dict[str, Any], progress: OnlineProgress) -> None:
+def _online(urls: set[str], config: Config, chosen: dict[str, Any],
+            progress: OnlineProgress) -> dict[str, LinkResult]:
     from comunicast.linkcheck import check_links
 
     broken, redirect = chosen["links.broken"], chosen["links.redirect"]
     if broken.severity is None and redirect.severity is None:
-        return
-    urls = [link.url.strip() for links, _report in linked for link in links]
+        return {}
     if not urls:
-        return
+        return {}
     opts = broken.options
-    results = check_links(
-        urls,
+    return check_links(
+        sorted(urls),
         timeout=float(opts["timeout"]),
         per_host=opts["per_host"],
         concurrency=opts["concurrency"],
@@ -170,11 +184,16 @@ def _online(linked: list[tuple[list[LinkAt], FileReport]], config: Config,
         progress=progress.advance,
         on_start=progress.start,
     )
-    for links, report in linked:
-        for rule_id, hit in online_hits(links, results):
-            severity = chosen[rule_id].severity
-            if severity is None:
-                continue
-            report.findings.append(Finding(rule_id, severity, hit.message, hit.line, hit.column,
-                                           hit.suggestion, max(hit.span, 1)))
 
+
+def _online_findings(links: list[LinkAt], results: dict[str, LinkResult],
+                     chosen: dict[str, Any]) -> list[Finding]:
+    if not results:
+        return []
+    found = []
+    for rule_id, hit in online_hits(links, results):
+        severity = chosen[rule_id].severity
+        if severity is not None:
+            found.append(Finding(rule_id, severity, hit.message, hit.line, hit.column,
+                                 hit.suggestion, max(hit.span, 1)))
+    return found

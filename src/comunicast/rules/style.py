@@ -131,7 +131,7 @@ def _burocratese() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]], tuple[E
     A single alternation of ~90 expressions tried at every word start costs about a millisecond
     per draft; dispatching on the first letter cuts that by an order of magnitude.
     """
-    import yaml  # type: ignore[import-untyped]
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 
     raw = (resources.files("comunicast.rules") / "data" / "burocratese.yaml").read_text("utf-8")
     entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
