@@ -15,6 +15,7 @@ Peak memory is the child's maximum resident set size (os.wait4), interpreter inc
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import shutil
@@ -23,9 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 CONFIG = """\
 organization:
@@ -153,43 +152,54 @@ def exe() -> list[str]:
     return [found] if found else [sys.executable, "-m", "comunicast"]
 
 
-class _Slow(BaseHTTPRequestHandler):
-    delay = 0.1
-    protocol_version = "HTTP/1.1"
-    counter: ClassVar[list[int]] = [0]
-    lock = threading.Lock()
+class _Origins:
+    """Loopback HTTP/1.1 origins on one asyncio loop (in a thread), each answering after a delay.
 
-    def _answer(self, body: bool) -> None:
-        with self.lock:
-            self.counter[0] += 1
-        time.sleep(self.delay)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        if body:
-            self.wfile.write(b"ok")
+    asyncio keeps the harness cheap: a thread-per-connection server would spend more CPU than
+    the client being measured.
+    """
 
-    def do_HEAD(self) -> None:
-        self._answer(False)
+    def __init__(self, count: int, delay: float) -> None:
+        self.count = count
+        self.delay = delay
+        self.requests = 0
+        self.bases: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self.thread.start()
+        ready.wait()
 
-    def do_GET(self) -> None:
-        self._answer(True)
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        async def start() -> None:
+            for n in range(self.count):
+                server = await asyncio.start_server(self._handle, f"127.0.0.{n + 1}", 0)
+                port = server.sockets[0].getsockname()[1]
+                self.bases.append(f"http://127.0.0.{n + 1}:{port}")
 
+        self.loop.run_until_complete(start())
+        ready.set()
+        self.loop.run_forever()
 
-def start_origins(count: int, delay: float) -> tuple[list[str], list[ThreadingHTTPServer]]:
-    _Slow.delay = delay
-    servers, bases = [], []
-    for n in range(count):
-        server = ThreadingHTTPServer((f"127.0.0.{n + 1}", 0), _Slow)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        bases.append(f"http://127.0.0.{n + 1}:{server.server_address[1]}")
-    return bases, servers
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.requests += 1
+                await asyncio.sleep(self.delay)
+                body = b"" if head.startswith(b"HEAD") else b"ok"
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                             b"Content-Length: 2\r\n\r\n" + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def offline(args: argparse.Namespace) -> None:
@@ -206,7 +216,8 @@ def offline(args: argparse.Namespace) -> None:
 
 
 def online(args: argparse.Namespace) -> None:
-    bases, servers = start_origins(args.origins, args.delay)
+    origins = _Origins(args.origins, args.delay)
+    bases = origins.bases
     per_draft = 5
     drafts = args.urls // per_draft
     url_lists = [[f"{bases[(d * per_draft + k) % len(bases)]}/pagina/{d}/{k}"
@@ -216,18 +227,17 @@ def online(args: argparse.Namespace) -> None:
         make_project(root, drafts, url_lists, online=True)
         cmd = [*exe(), "check", "--online", "--format", "json"]
         run_command([*exe(), "check", "--format", "json"], root)  # warm .pyc and the OS cache
-        _Slow.counter[0] = 0
+        origins.requests = 0
         first = run_command(cmd, root)
-        requests_first = _Slow.counter[0]
-        _Slow.counter[0] = 0
+        requests_first = origins.requests
+        origins.requests = 0
         second = run_command(cmd, root)
-        requests_second = _Slow.counter[0]
+        requests_second = origins.requests
         if args.keep:
             keep = Path(args.keep)
             shutil.rmtree(keep, ignore_errors=True)
             shutil.copytree(root, keep)
-    for server in servers:
-        server.shutdown()
+    origins.stop()
     print(f"online: {args.urls} URLs over {args.origins} origins answering after "
           f"{args.delay * 1000:.0f} ms, {drafts} drafts")
     print(f"  first run:  {first[0]:.2f} s ({first[3]:.2f} s CPU), peak {first[1]:.0f} MB, {requests_first} requests "
