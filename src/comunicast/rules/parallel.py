@@ -48,8 +48,9 @@ class ChunkMap(Generic[T, R]):
     """
 
     def __init__(self, func: Callable[[Sequence[T]], list[R]], items: Sequence[T], *,
-                 in_parent: bool = True, min_items: int = MIN_ITEMS) -> None:
+                 in_parent: bool = True, min_items: int = MIN_ITEMS, nice: int = 0) -> None:
         self.func = func
+        self.nice = nice
         self.children: list[tuple[int, int, Sequence[T]]] = []
         self.local: list[Sequence[T]] = [items]
         n = workers() - (0 if in_parent else 1)
@@ -69,6 +70,8 @@ class ChunkMap(Generic[T, R]):
         if pid == 0:  # the child: compute, send, leave without running any cleanup
             os.close(read)
             try:
+                if self.nice:
+                    os.nice(self.nice)  # let the parent (waiting on the network) go first
                 data = pickle.dumps(self.func(chunk), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:  # noqa: BLE001 - the parent redoes the chunk
                 data = b""

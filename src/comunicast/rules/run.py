@@ -123,7 +123,8 @@ def run_check(
     _warm_up(loaded.drafts)
     # With --online the rules run in forked children while this process asks the network.
     pending = ChunkMap(check, loaded.drafts, in_parent=not online,
-                       min_items=ONLINE_MIN_ITEMS if online else MIN_ITEMS)
+                       min_items=ONLINE_MIN_ITEMS if online else MIN_ITEMS,
+                       nice=5 if online else 0)
     results: dict[str, LinkResult] = {}
     try:
         if online:
