@@ -158,7 +158,7 @@ def _warm_up(drafts: Sequence[Draft]) -> None:
 
     analyze("*x* https://x.it")
     render("x", title="x", target="plain")
-    _burocratese()
+    _burocratese()[1].compile_all()
     if any(d.image is not None for d in drafts):
         import PIL.ExifTags
         import PIL.Image  # noqa: F401

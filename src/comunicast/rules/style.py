@@ -124,7 +124,7 @@ def _first_chars(pattern: str) -> set[str] | None:
 
 
 @cache
-def _burocratese() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]], tuple[Expression, ...]]:
+def _burocratese() -> tuple[re.Pattern[str], _LazyPatterns, tuple[Expression, ...]]:
     """The matcher of the data file's expressions: a word-start finder and, for each possible
     first letter, one alternation regex of the expressions that can start with it.
 
@@ -152,12 +152,26 @@ def _burocratese() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]], tuple[E
     if anywhere:  # expressions whose first letter cannot be told: tried at every word
         for ch in "abcdefghijklmnopqrstuvwxyz0123456789":
             by_char.setdefault(ch, [])
-    compiled = {
-        ch: re.compile("(?:" + "|".join(parts + anywhere) + ")" + _END)
-        for ch, parts in by_char.items()
-    }
-    starts = re.compile(r"(?<![^\W_])[" + re.escape("".join(sorted(compiled))) + "]")
-    return starts, compiled, tuple(table)
+    sources = {ch: "(?:" + "|".join(parts + anywhere) + ")" + _END for ch, parts in by_char.items()}
+    starts = re.compile(r"(?<![^\W_])[" + re.escape("".join(sorted(sources))) + "]")
+    return starts, _LazyPatterns(sources), tuple(table)
+
+
+class _LazyPatterns(dict[str, re.Pattern[str]]):
+    """Regexes compiled on first use: a single draft meets only some first letters."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        super().__init__()
+        self.sources = sources
+
+    def __missing__(self, key: str) -> re.Pattern[str]:
+        compiled = self[key] = re.compile(self.sources[key])
+        return compiled
+
+    def compile_all(self) -> None:
+        """Compile every regex now (before forking workers that would each compile them)."""
+        for key in self.sources:
+            self[key]
 
 
 def find_burocratese(text: str) -> Iterator[tuple[int, int, Expression]]:
