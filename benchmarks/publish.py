@@ -27,12 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakes import FakeWaha, FakeWebhook, server
-
-# The fakes write an answer's headers and body in two segments; without TCP_NODELAY, Nagle's
-# algorithm meets the client's delayed ACK and every answer waits ~40 ms, which real gateways
-# do not do. (Harmless for the tests, misleading for a benchmark.)
-server._Handler.disable_nagle_algorithm = True
+from fakes import FakeWaha, FakeWebhook
 
 CONFIG = """\
 organization:

@@ -313,6 +313,8 @@ def _dump(obj: Any) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Without TCP_NODELAY every keep-alive answer waits ~40 ms for the delayed ACK.
+    disable_nagle_algorithm = True
     server_fake: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:
