@@ -126,12 +126,17 @@ def make_project(root: Path, drafts: int, url_lists: list[list[str]] | None, onl
         (root / "messages" / f"2030-12-{i:05d}-avviso.md").write_text(text, encoding="utf-8")
 
 
+WORKERS: str | None = None
+
+
 def run_command(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
     """(wall seconds, peak MB, exit code, CPU seconds) of one run of `cmd`."""
     # PYTHONDONTWRITEBYTECODE off: an installed package has its bytecode compiled (pip does it).
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("COMUNICAST_") and k != "PYTHONDONTWRITEBYTECODE"}
     env["COMUNICAST_NOW"] = "2030-11-30T12:00:00"
+    if WORKERS:
+        env["COMUNICAST_WORKERS"] = WORKERS
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
@@ -255,7 +260,10 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=10)
     parser.add_argument("--delay", type=float, default=0.1)
     parser.add_argument("--keep", help="copy the generated project here (to profile it)")
+    parser.add_argument("--workers", help="COMUNICAST_WORKERS for the command (1: no fork)")
     args = parser.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     if args.online:
         online(args)
     else:
