@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from comunicast import __version__
 from comunicast.cli.app import COMMANDS, app
 from comunicast.drafts import Kind, load_draft, load_drafts
-from tests.conftest import run_cli, write
+from conftest import run_cli, write
 
 runner = CliRunner()
 

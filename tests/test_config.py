@@ -8,7 +8,7 @@ import pytest
 
 from comunicast.config import find_config, load_config, resolve_env
 from comunicast.errors import ConfigError
-from tests.conftest import MINIMAL_CONFIG, write
+from conftest import MINIMAL_CONFIG, write
 
 
 def test_minimal_config_loads_with_defaults(project: Path) -> None:

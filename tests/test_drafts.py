@@ -10,7 +10,7 @@ import pytest
 
 from comunicast.drafts import Kind, load_draft, load_drafts
 from comunicast.errors import DraftError
-from tests.conftest import run_cli, write
+from conftest import run_cli, write
 
 ROME = ZoneInfo("Europe/Rome")
 

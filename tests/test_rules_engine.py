@@ -105,3 +105,21 @@ def test_findings_sorted_by_line_then_column(tmp_path: Path) -> None:
     assert [(f.line, f.column) for f in found] == sorted((f.line or 0, f.column or 0) for f in found)
     assert {f.rule for f in found} >= {"links.scheme", "links.shortener", "format.emphasis",
                                        "style.burocratese", "privacy.phone"}
+
+
+def test_errors_only_runs_just_the_blocking_rules(tmp_path: Path) -> None:
+    from rules_support import make_draft
+
+    from comunicast.rules import check_draft
+
+    config = make_config(tmp_path)
+    draft = make_draft(
+        tmp_path,
+        md("Al fine di pagare, vai su http://www.comune.cremona.it/tari e CHIAMA SUBITO IL NUMERO.\n"),
+        config,
+    )
+    everything = {f.rule for f in check_draft(draft, config)}
+    blocking = check_draft(draft, config, errors_only=True)
+    assert {"style.burocratese", "links.scheme"} <= everything
+    assert [f.rule for f in blocking] == ["links.scheme"]
+    assert all(f.severity is Severity.ERROR for f in blocking)

@@ -118,10 +118,10 @@ def due_drafts(drafts: Iterable[Draft], now: datetime) -> list[Draft]:
 
 
 def offline_findings(draft: Draft, config: Config, now: datetime) -> list[Finding]:
-    """The offline rules' findings for `draft` (what `check` reports)."""
+    """The offline rules' error findings for `draft` (warnings and infos never stop a send)."""
     from comunicast.rules import check_draft
 
-    return list(check_draft(draft, config, now=now))
+    return list(check_draft(draft, config, now=now, errors_only=True))
 
 
 def blocking_findings(findings: list[Finding]) -> list[Finding]:

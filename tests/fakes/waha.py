@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import base64
 import binascii
 import json
@@ -46,11 +47,16 @@ def response_schema(path: str) -> dict[str, Any]:
     }
 
 
-def schema_errors(path: str, body: Any) -> list[str]:
-    """Validation errors of `body` against the request schema of `path` (jsonschema)."""
+@cache
+def _validator(path: str) -> Any:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(request_schema(path))
+    return jsonschema.Draft202012Validator(request_schema(path))
+
+
+def schema_errors(path: str, body: Any) -> list[str]:
+    """Validation errors of `body` against the request schema of `path` (jsonschema)."""
+    validator = _validator(path)
     return [
         f"{path}: {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
         for e in validator.iter_errors(body)

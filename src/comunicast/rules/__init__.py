@@ -43,10 +43,21 @@ __all__ = [
 
 
 def check_draft(
-    draft: Draft, config: Config, *, now: datetime | None = None, published: bool = False
+    draft: Draft,
+    config: Config,
+    *,
+    now: datetime | None = None,
+    published: bool = False,
+    errors_only: bool = False,
 ) -> list[Finding]:
-    """Every offline finding for `draft`, sorted by place; `published` comes from the ledger."""
+    """Every offline finding for `draft`, sorted by place; `published` comes from the ledger.
+
+    `errors_only` runs only the rules configured as errors (all that `publish` needs to know,
+    and much cheaper than the style rules).
+    """
     chosen = settings(config)
+    if errors_only:
+        chosen = {k: v for k, v in chosen.items() if v.severity is Severity.ERROR}
     when = now if now is not None else datetime.now(config.tz)
     ctx = Context(draft, config, when, published=published)
     return sorted(run_rules(ctx, chosen), key=sort_key)

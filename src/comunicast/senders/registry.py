@@ -35,16 +35,44 @@ def installed_adapters() -> dict[str, AdapterEntry]:
     found: dict[str, AdapterEntry] = {}
     for ep in entry_points(group=GROUP):
         dist = ep.dist.name if ep.dist is not None else None
-        try:
-            cls = ep.load()
-            _validate(ep.name, cls)
-            found[ep.name] = AdapterEntry(ep.name, ep.value, dist, cls, None)
-        except Exception as exc:  # a broken plugin is reported by name, never crashes us
-            found.setdefault(
-                ep.name,
-                AdapterEntry(ep.name, ep.value, dist, None, f"{type(exc).__name__}: {exc}"),
-            )
+        if ep.name in found and found[ep.name].distribution == OWN_DISTRIBUTION:
+            continue  # a plugin cannot take over a built-in adapter's name
+        found[ep.name] = _load(ep)
     return found
+
+
+OWN_DISTRIBUTION = "comunicast"
+
+
+def _load(ep: Any) -> AdapterEntry:
+    dist = ep.dist.name if ep.dist is not None else None
+    try:
+        cls = ep.load()
+        _validate(ep.name, cls)
+        return AdapterEntry(ep.name, ep.value, dist, cls, None)
+    except Exception as exc:  # a broken plugin is reported by name, never crashes us
+        return AdapterEntry(ep.name, ep.value, dist, None, f"{type(exc).__name__}: {exc}")
+
+
+@cache
+def _builtin_entry_points() -> dict[str, Any]:
+    """comunicast's own entry points: read from its one distribution, not by scanning them all."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        eps = distribution(OWN_DISTRIBUTION).entry_points.select(group=GROUP)
+    except PackageNotFoundError:  # running from a source tree without metadata
+        return {}
+    return {ep.name: ep for ep in eps}
+
+
+@cache
+def find_adapter(name: str) -> AdapterEntry | None:
+    """The adapter called `name`: a built-in without scanning every package, else a plugin."""
+    builtin = _builtin_entry_points().get(name)
+    if builtin is not None:
+        return _load(builtin)
+    return installed_adapters().get(name)
 
 
 def _validate(name: str, cls: Any) -> None:
@@ -70,7 +98,7 @@ def adapter_class(config: Config, sender: str) -> type[Sender]:
             hint=_("add it under senders: in comunicast.yaml, or fix the name"),
         )
     adapter = config.senders[sender].adapter
-    entry = installed_adapters().get(adapter)
+    entry = find_adapter(adapter)
     if entry is None:
         raise config.error(
             _("sender '{name}': unknown adapter '{adapter}' (installed: {known})").format(

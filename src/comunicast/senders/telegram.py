@@ -100,7 +100,7 @@ class TelegramSender:
         """sendPhoto (caption) when the message has an image, else sendMessage."""
         what = f"telegram {self.instance}"
         if self._client is None:
-            self._client = make_client(self.options.timeout)
+            self._client = make_client(self.options.timeout, url=self.options.base_url)
         if message.image is not None:
             image = read_image(message.image, self.limits.max_image_bytes, what)
             fields = {

@@ -103,7 +103,7 @@ class WahaSender:
             if self.options.link_preview is not None:
                 payload["linkPreview"] = self.options.link_preview
         if self._client is None:
-            self._client = make_client(self.options.timeout, self._headers)
+            self._client = make_client(self.options.timeout, self._headers, url=self.options.base_url)
         response = post(
             self._client, self.options.base_url + endpoint, self._scrub, what, json=payload
         )

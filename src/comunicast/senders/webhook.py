@@ -149,7 +149,7 @@ class WebhookSender:
             SIGNATURE_HEADER: signature(self.options.secret.get_secret_value().encode(), body),
         }
         if self._client is None:
-            self._client = make_client(self.options.timeout)
+            self._client = make_client(self.options.timeout, url=self.options.url)
         response = post(
             self._client, self.options.url, self._scrub, self._what, content=body, headers=headers
         )
