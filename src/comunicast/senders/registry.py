@@ -34,7 +34,6 @@ def installed_adapters() -> dict[str, AdapterEntry]:
 
     found: dict[str, AdapterEntry] = {}
     for ep in entry_points(group=GROUP):
-        dist = ep.dist.name if ep.dist is not None else None
         if ep.name in found and found[ep.name].distribution == OWN_DISTRIBUTION:
             continue  # a plugin cannot take over a built-in adapter's name
         found[ep.name] = _load(ep)
@@ -50,7 +49,7 @@ def _load(ep: Any) -> AdapterEntry:
         cls = ep.load()
         _validate(ep.name, cls)
         return AdapterEntry(ep.name, ep.value, dist, cls, None)
-    except Exception as exc:  # a broken plugin is reported by name, never crashes us
+    except Exception as exc:  # noqa: BLE001 - a broken plugin is reported by name, never crashes us
         return AdapterEntry(ep.name, ep.value, dist, None, f"{type(exc).__name__}: {exc}")
 
 
