@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_CONFIG, run_cli, write
 from PIL import Image
 from typer.testing import CliRunner
 
 from comunicast.cli.app import app
 from comunicast.poster import terminal
 from comunicast.poster.qr import decode, rasterize_pdf
-from tests.conftest import MINIMAL_CONFIG, run_cli, write
 
 URL = "https://whatsapp.com/channel/0029VaTestTestTestTest00"
 runner = CliRunner()
