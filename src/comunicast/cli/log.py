@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 #: Updates stay visible in a WhatsApp Channel for 30 days (SPEC §1).
 CHANNEL_RETENTION = timedelta(days=30)
 
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +31,12 @@ def register(app: typer.Typer) -> None:
         ),
     )
     def log_command(
-        format: Annotated[Format, typer.Option("--format", help=_("text or json."))] = Format.text,
+        format: FormatOption = OutputFormat.text,
         limit: Annotated[
-            Optional[int], typer.Option("--limit", "-n", min=1, help=_("Show at most N rows."))
+            int | None, typer.Option("--limit", "-n", min=1, help=_("Show at most N rows."))
         ] = None,
         draft: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--draft", metavar="ID", help=_("Only this draft (id or path).")),
         ] = None,
     ) -> None:
@@ -55,7 +51,7 @@ def register(app: typer.Typer) -> None:
             with ledger:
                 pubs = ledger.publications(draft_id=draft_id, limit=limit)
                 rows = [row_of(config, p) for p in pubs]
-        if format is Format.json:
+        if format is OutputFormat.json:
             from comunicast.output import print_json
 
             print_json(rows)

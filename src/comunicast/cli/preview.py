@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 
@@ -17,10 +18,6 @@ class TargetChoice(str, Enum):
     telegram = "telegram"
     plain = "plain"
 
-
-class PreviewFormat(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -37,9 +34,7 @@ def register(app: typer.Typer) -> None:
         target: Annotated[
             TargetChoice | None, typer.Option("--target", "-t", help=_("Render for one target."))
         ] = None,
-        format: Annotated[
-            PreviewFormat, typer.Option("--format", help=_("text or json."))
-        ] = PreviewFormat.text,
+        format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
         from comunicast.compose import target_texts
@@ -50,7 +45,7 @@ def register(app: typer.Typer) -> None:
         (file,) = draft_files([draft])
         loaded = load_draft(file, config.tz)
         texts = target_texts(loaded, config, [target.value] if target else None)
-        if format is PreviewFormat.json:
+        if format is OutputFormat.json:
             print_json(
                 {
                     "draft_id": loaded.id,

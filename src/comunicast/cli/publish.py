@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from comunicast.errors import DraftError
     from comunicast.publish import Outcome, Planned, Publisher
 
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -34,14 +30,14 @@ def register(app: typer.Typer) -> None:
     )
     def publish(
         drafts: Annotated[
-            Optional[list[Path]],
+            list[Path] | None,
             typer.Argument(help=_("Draft files, folders or draft ids."), show_default=False),
         ] = None,
         due: Annotated[
             bool, typer.Option("--due", help=_("Send every draft that is due (for cron)."))
         ] = False,
         to: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--to", metavar="NAME,...", help=_("Send to these senders instead.")),
         ] = None,
         dry_run: Annotated[
@@ -57,7 +53,7 @@ def register(app: typer.Typer) -> None:
                 "--republish", help=_("Send an edited draft again, as a new message.")
             ),
         ] = False,
-        format: Annotated[Format, typer.Option("--format", help=_("text or json."))] = Format.text,
+        format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
         from comunicast.clock import now as clock_now
@@ -99,7 +95,7 @@ def register(app: typer.Typer) -> None:
         try:
             if not dry_run and not yes and the_plan.items:
                 _confirm(publisher, the_plan.items)
-            if format is Format.json:
+            if format is OutputFormat.json:
                 # Data on stdout is the JSON document: the console sender writes to stderr.
                 with contextlib.redirect_stdout(sys.stderr):
                     outcomes = publisher.run(the_plan.items)
@@ -115,7 +111,7 @@ def register(app: typer.Typer) -> None:
             everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
         code = exit_code(everything, extra=[1] if errors else [])
         _report_draft_errors(errors)
-        if format is Format.json:
+        if format is OutputFormat.json:
             from comunicast.output import print_json
 
             print_json({

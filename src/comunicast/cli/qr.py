@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from comunicast.cli.options import OutputFormat
 from comunicast.errors import ConfigError, UsageError
 from comunicast.i18n import _
 
@@ -23,10 +24,6 @@ class PaperChoice(str, Enum):
     square = "square"
     story = "story"
 
-
-class FormatChoice(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -77,8 +74,8 @@ def qr(
         ),
     ] = False,
     output_format: Annotated[
-        FormatChoice, typer.Option("--format", help=_("Report as text or JSON."))
-    ] = FormatChoice.text,
+        OutputFormat, typer.Option("--format", help=_("Report as text or JSON."))
+    ] = OutputFormat.text,
 ) -> None:
     """Print the channel's QR code, or write it (--code-only) or a poster to a PNG, PDF or SVG file.
 
@@ -191,10 +188,10 @@ def _at(config: Config | None, exc: ConfigError, *keys: str) -> ConfigError:
     return config.error(exc.message, *keys, hint=exc.hint)
 
 
-def _report(result: Result, output_format: FormatChoice) -> None:
+def _report(result: Result, output_format: OutputFormat) -> None:
     from comunicast.output import echo, is_terminal, print_json, stdout_console
 
-    if output_format is FormatChoice.json:
+    if output_format is OutputFormat.json:
         data = result.as_json()
         if result.kind == "terminal":
             data["lines"] = result.lines

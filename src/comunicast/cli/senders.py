@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
     from comunicast.config import Config
 
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -29,13 +25,13 @@ def register(app: typer.Typer) -> None:
         )
     )
     def senders(
-        format: Annotated[Format, typer.Option("--format", help=_("text or json."))] = Format.text,
+        format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
 
         config = get_config()
         report = senders_report(config)
-        if format is Format.json:
+        if format is OutputFormat.json:
             from comunicast.output import print_json
 
             print_json(report)
