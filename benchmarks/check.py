@@ -20,11 +20,12 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from _common import comunicast_exe
 
 CONFIG = """\
 organization:
@@ -149,13 +150,6 @@ def run_command(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
     return seconds, peak_mb, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
-def exe() -> list[str]:
-    script = Path(sys.executable).parent / "comunicast"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("comunicast")
-    return [found] if found else [sys.executable, "-m", "comunicast"]
-
 
 class _Origins:
     """Loopback HTTP/1.1 origins on one asyncio loop (in a thread), each answering after a delay.
@@ -211,7 +205,7 @@ def offline(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_project(root, args.drafts, None, online=False)
-        cmd = [*exe(), "check", "--format", "json"]
+        cmd = [*comunicast_exe(), "check", "--format", "json"]
         run_command(cmd, root)  # warm the OS cache and .pyc files
         results = [run_command(cmd, root) for _ in range(args.runs)]
     best = min(results, key=lambda r: r[0])
@@ -230,8 +224,8 @@ def online(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_project(root, drafts, url_lists, online=True)
-        cmd = [*exe(), "check", "--online", "--format", "json"]
-        run_command([*exe(), "check", "--format", "json"], root)  # warm .pyc and the OS cache
+        cmd = [*comunicast_exe(), "check", "--online", "--format", "json"]
+        run_command([*comunicast_exe(), "check", "--format", "json"], root)  # warm .pyc and the OS cache
         origins.requests = 0
         first = run_command(cmd, root)
         requests_first = origins.requests

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _common import comunicast_exe
 from fakes import FakeWaha, FakeWebhook
 
 CONFIG = """\
@@ -63,13 +63,6 @@ Percorsi alternativi: https://www.comune.cremona.it/viabilita
 """
 
 
-def exe() -> list[str]:
-    script = Path(sys.executable).parent / "comunicast"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("comunicast")
-    return [found] if found else [sys.executable, "-m", "comunicast"]
-
 
 def env() -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
@@ -102,8 +95,8 @@ def bench_one(runs: int) -> list[tuple[float, float]]:
     with tempfile.TemporaryDirectory() as tmp, FakeWaha() as waha:
         root = Path(tmp)
         project(root, WAHA.format(url=waha.url), runs + 1)
-        timed([*exe(), "publish", "avviso-000"], root)  # warm the OS cache and .pyc files
-        times = [timed([*exe(), "publish", f"avviso-{n:03d}"], root) for n in range(1, runs + 1)]
+        timed([*comunicast_exe(), "publish", "avviso-000"], root)  # warm the OS cache and .pyc files
+        times = [timed([*comunicast_exe(), "publish", f"avviso-{n:03d}"], root) for n in range(1, runs + 1)]
         assert waha.delivered == runs + 1 and waha.duplicates() == {}, waha.problems
     return times
 
@@ -114,7 +107,7 @@ def bench_due(drafts: int, runs: int) -> list[tuple[float, float]]:
         with tempfile.TemporaryDirectory() as tmp, FakeWebhook() as hook:
             root = Path(tmp)
             project(root, WEBHOOK.format(url=hook.url), drafts)
-            times.append(timed([*exe(), "publish", "--due"], root))
+            times.append(timed([*comunicast_exe(), "publish", "--due"], root))
             assert hook.delivered == drafts and hook.duplicates() == {}, hook.problems
     return times
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import comunicast_exe
 
 CONFIG = """\
 organization:
@@ -34,13 +35,6 @@ organization:
 TARGETS = {"pdf": 0.8, "png": 1.2}
 PDF_LIMIT = 200 * 1024
 
-
-def _exe() -> list[str]:
-    here = Path(sys.executable).parent / "comunicast"
-    if here.exists():
-        return [str(here)]
-    found = shutil.which("comunicast")
-    return [found] if found else [sys.executable, "-m", "comunicast"]
 
 
 def _project(root: Path, logo: bool) -> None:
@@ -77,7 +71,7 @@ def main() -> int:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run(
-                    [*_exe(), "qr", "--out", out.name], cwd=root, check=True, capture_output=True
+                    [*comunicast_exe(), "qr", "--out", out.name], cwd=root, check=True, capture_output=True
                 )
                 times.append(time.perf_counter() - start)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -9,22 +9,15 @@ onto these paths (httpx, PIL, qrcode, reportlab, markdown_it, pydantic...).
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from _common import comunicast_exe
 
 HEAVY = ("httpx", "PIL", "qrcode", "reportlab", "markdown_it", "pypdfium2", "zxingcpp", "yaml")
 
-
-def exe() -> list[str]:
-    script = Path(sys.executable).parent / "comunicast"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("comunicast")
-    return [found] if found else [sys.executable, "-m", "comunicast"]
 
 
 def median_ms(cmd: list[str], runs: int) -> float:
@@ -55,8 +48,8 @@ def main() -> None:
     runs = parser.parse_args().runs
     rows = [
         ('python -c "import typer"', [sys.executable, "-c", "import typer"], None),
-        ("comunicast --version", [*exe(), "--version"], 150.0),
-        ("comunicast --help", [*exe(), "--help"], 250.0),
+        ("comunicast --version", [*comunicast_exe(), "--version"], 150.0),
+        ("comunicast --help", [*comunicast_exe(), "--help"], 250.0),
     ]
     print(f"median of {runs} runs, {sys.platform}, Python {sys.version.split()[0]}")
     for label, cmd, target in rows:
