@@ -412,8 +412,6 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
                 ],
             )
 
-    if fields.image_alt and not fields.image:
-        pass  # harmless; the media rules talk about images, not about stray alt texts
     image = (path.parent / fields.image) if fields.image else None
     return Draft(
         path=path,
