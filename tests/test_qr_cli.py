@@ -242,3 +242,14 @@ def test_the_command_module_imports_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_an_out_path_that_cannot_be_written_is_a_clear_error_not_a_crash(project: Path) -> None:
+    (project / "poster.png").mkdir()  # a folder where the file should go
+    (project / "notes.txt").write_text("x", encoding="utf-8")
+    for target, needle in (("poster.png", "poster.png"), ("notes.txt/poster.png", "notes.txt")):
+        proc = run_cli(["qr", "--out", target], project)
+        assert proc.returncode == 3, proc.stderr
+        assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+        assert needle in proc.stderr and proc.stdout == ""
+    assert not list(project.glob(".poster.*"))

@@ -149,15 +149,34 @@ def _write_verified(
 ) -> int:
     """Write to a temporary file beside `out`, verify it, then rename it into place."""
     folder = out.parent
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(_("{folder} is a file, not a folder").format(folder=folder))
     if not folder.is_dir():
         raise ConfigError(_("folder {folder} does not exist").format(folder=folder))
-    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=folder)
+    if out.is_dir():
+        raise ConfigError(
+            _("{out} is a folder: give a file name such as {out}/poster.png").format(out=out)
+        )
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=folder)
+    except OSError as exc:
+        raise ConfigError(
+            _("cannot write in folder {folder}: {reason}").format(
+                folder=folder, reason=exc.strerror or exc
+            ),
+            hint=_("choose a folder you can write to"),
+        ) from None
     os.close(fd)
     tmp = Path(name)
     try:
         write(tmp)
         verify(tmp)
         os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(
+            _("cannot write {out}: {reason}").format(out=out, reason=exc.strerror or exc)
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
