@@ -253,3 +253,19 @@ def test_an_out_path_that_cannot_be_written_is_a_clear_error_not_a_crash(project
         assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
         assert needle in proc.stderr and proc.stdout == ""
     assert not list(project.glob(".poster.*"))
+
+
+@pytest.mark.parametrize("args", [["qr"], ["qr", "--out", "poster.pdf"], ["qr", "--code-only", "--out", "c.svg"]])
+def test_the_example_invite_link_of_init_is_refused_not_printed_on_a_poster(
+    tmp_path: Path, args: list[str]
+) -> None:
+    root = tmp_path / "fresh"
+    assert run_cli(["init", str(root)], tmp_path).returncode == 0
+    proc = run_cli(args, root)
+    assert proc.returncode == 3, proc.stderr
+    assert "comunicast.yaml:" in proc.stderr and "invite_url" in proc.stderr
+    assert proc.stdout == ""
+    assert not (root / "poster.pdf").exists() and not (root / "c.svg").exists()
+    # --url overrides the link from the config
+    proc = run_cli([*args, "--url", URL], root)
+    assert proc.returncode == 0, proc.stderr

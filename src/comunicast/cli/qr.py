@@ -143,6 +143,16 @@ def _make(
         if not url_from_option and config is not None:
             raise config.error(exc.message, "channel", "invite_url", hint=exc.hint) from None
         raise
+    if not url_from_option and config is not None and build.is_example_url(link):
+        raise config.error(
+            _("channel.invite_url is still the example link written by `comunicast init`"),
+            "channel",
+            "invite_url",
+            hint=_(
+                "put the channel's real invite link there (WhatsApp → Updates → the channel → "
+                "Share), or pass --url"
+            ),
+        )
     try:
         check_contrast(color)
     except ConfigError as exc:

@@ -85,6 +85,11 @@ def check_url(url: str) -> str:
     return url
 
 
+def is_example_url(url: str) -> bool:
+    """True for the placeholder invite link of `comunicast init` (…/channel/0029VaXXXX…)."""
+    return "XXXXXXXXXX" in url
+
+
 def output_format(out: Path, *, poster: bool) -> str:
     """The output format from the file's extension."""
     suffix = out.suffix.lower()
