@@ -55,7 +55,8 @@ def run_senders(root: Path, *args: str, env: dict[str, str] | None = None,
     if site is not None:
         full["PYTHONPATH"] = str(site)
     return subprocess.run([*comunicast_exe(), "senders", *args], cwd=root, env=full,
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          check=False)
 
 
 def test_senders_json_lists_instances_and_builtins(tmp_path: Path) -> None:
@@ -132,7 +133,100 @@ def test_a_plugin_sender_publishes_through_the_pipeline(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
     env["PYTHONPATH"] = str(site)
     result = subprocess.run([*comunicast_exe(), "publish", "avviso", "--format", "json"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=60)
+                            cwd=root, env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 0, result.stderr
     [pub] = json.loads(result.stdout)["publications"]
     assert (pub["sender"], pub["state"], pub["remote_id"]) == ("fax", "sent", "fax-1")
+
+
+LEAKY_PLUGIN = '''
+from typing import ClassVar
+from pydantic import SecretStr, field_validator
+from comunicast.senders.base import Limits, Receipt, SenderOptions
+
+class LeakyOptions(SenderOptions):
+    token: SecretStr
+    crash_in: str = "init"
+
+    @field_validator("token")
+    @classmethod
+    def _check(cls, v):
+        if v.get_secret_value().startswith("bad-"):
+            raise RuntimeError(f"validator choked on {v.get_secret_value()}")
+        return v
+
+class LeakySender:
+    name: ClassVar[str] = "leaky"
+    limits: ClassVar[Limits] = Limits(target="plain", images=False)
+    Options: ClassVar[type[SenderOptions]] = LeakyOptions
+
+    def __init__(self, instance, options, config):
+        raise RuntimeError(f"cannot log in with {options.token.get_secret_value()}")
+
+    def send(self, message):
+        return Receipt(remote_id="never")
+
+    def close(self):
+        pass
+'''
+LEAKY_TOKEN = "leaky-plugin-secret-0123456789"
+
+
+def leaky_site(root: Path) -> Path:
+    """A plugin whose code puts its secret in exception messages (at build and validation)."""
+    site = root / "site"
+    dist = site / "cc_leaky-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cc-leaky\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[comunicast.senders]\nleaky = cc_leaky:LeakySender\n")
+    (site / "cc_leaky.py").write_text(LEAKY_PLUGIN)
+    return site
+
+
+def test_an_adapter_that_crashes_when_built_leaks_no_secret_and_stops_nothing(
+    tmp_path: Path,
+) -> None:
+    site = leaky_site(tmp_path)
+    root = make_project(
+        tmp_path / "p",
+        {"leaky": {"adapter": "leaky", "token": "${LEAKY_TOKEN}"},
+         "archivio": {"adapter": "outbox", "path": "outbox/"}},
+        default=["leaky", "archivio"],
+    )
+    (root / "messages" / "avviso.md").write_text(
+        "---\ntitle: Uffici chiusi\nkind: avviso\n---\nGli uffici restano chiusi lunedì.\n",
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env.update(PYTHONPATH=str(site), LEAKY_TOKEN=LEAKY_TOKEN)
+    result = subprocess.run([*comunicast_exe(), "publish", "avviso", "--format", "json"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL, check=False)
+    assert LEAKY_TOKEN not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 3, result.stderr
+    pubs = {p["sender"]: p for p in json.loads(result.stdout)["publications"]}
+    assert pubs["leaky"]["state"] == "refused" and "RuntimeError" in pubs["leaky"]["error"]
+    assert pubs["archivio"]["state"] == "sent"
+
+
+def test_an_internal_error_never_prints_a_sender_secret(tmp_path: Path) -> None:
+    site = leaky_site(tmp_path)
+    root = make_project(tmp_path / "p", {"leaky": {"adapter": "leaky", "token": "${LEAKY_TOKEN}"}})
+    (root / "messages" / "avviso.md").write_text(
+        "---\ntitle: Uffici chiusi\nkind: avviso\n---\nGli uffici restano chiusi lunedì.\n",
+        encoding="utf-8")
+    secret = "bad-" + LEAKY_TOKEN
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env.update(PYTHONPATH=str(site), LEAKY_TOKEN=secret)
+    result = subprocess.run([*comunicast_exe(), "publish", "avviso"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                            check=False)
+    assert result.returncode == 70, result.stderr  # a bug in the plugin, reported as such
+    assert "internal error: RuntimeError" in result.stderr
+    assert LEAKY_TOKEN not in result.stdout + result.stderr
+    listed = run_senders(root, "--format", "json", env={"LEAKY_TOKEN": secret}, site=site)
+    assert listed.returncode == 0, listed.stderr
+    assert LEAKY_TOKEN not in listed.stdout + listed.stderr
+    [entry] = json.loads(listed.stdout)["configured"]
+    assert not entry["ok"] and "RuntimeError" in entry["error"]

@@ -344,6 +344,11 @@ class Publisher:
         except ComunicastError as exc:
             error = self._scrub(item, _one_line(str(exc)))
             return replace(base, state="refused", error=error, code=exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - a bug in an adapter; nothing was sent
+            error = self._scrub(item, _one_line(
+                _("sender '{name}' cannot be set up: {kind}: {msg}").format(
+                    name=msg.sender, kind=type(exc).__name__, msg=exc)))
+            return replace(base, state="refused", error=error, code=ConfigError.exit_code)
         lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
         if not lock.acquire():
             return replace(base, state="in-progress",

@@ -166,8 +166,14 @@ def main(argv: list[str] | None = None) -> None:
             raise
         from comunicast.output import warn
 
+        try:  # the text may quote a secret (an adapter's bug): mask every one we know
+            from comunicast.senders.registry import mask_configured
+
+            text = mask_configured(str(exc), state.config)
+        except Exception:  # noqa: BLE001 - masking failed: say only what kind of error it was
+            text = "…"
         warn(
-            _("internal error: {kind}: {msg}").format(kind=type(exc).__name__, msg=exc)
+            _("internal error: {kind}: {msg}").format(kind=type(exc).__name__, msg=text)
             + "\n"
             + _("this is a bug in comunicast; run again with --debug for details and report it")
         )

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
 def senders_report(config: Config) -> dict[str, Any]:
     """Configured instances and installed adapters; nothing here raises for a broken plugin."""
     from comunicast.errors import ConfigError
-    from comunicast.senders.registry import installed_adapters, mask_secrets, sender_instance
+    from comunicast.senders.registry import installed_adapters, mask_configured, sender_instance
 
     defaults = set(config.sender_names)
     configured = []
@@ -56,9 +56,9 @@ def senders_report(config: Config) -> dict[str, Any]:
         except ConfigError as exc:
             # The message may quote option values; values read from ${VAR} never reach it, but
             # mask whatever resolves anyway.
-            entry["error"] = mask_secrets(" ".join(str(exc).split()), _known_secrets(config))
+            entry["error"] = mask_configured(" ".join(str(exc).split()), config)
         except Exception as exc:  # noqa: BLE001 - a broken plugin's options model
-            entry["error"] = f"{type(exc).__name__}: {exc}"
+            entry["error"] = mask_configured(f"{type(exc).__name__}: {exc}", config)
         else:
             entry.update(
                 target=inst.limits.target, limits=asdict(inst.limits),
@@ -77,20 +77,6 @@ def senders_report(config: Config) -> dict[str, Any]:
             "error": ep.error,
         })
     return {"configured": configured, "adapters": adapters}
-
-
-def _known_secrets(config: Config) -> list[str]:
-    """Every value `${VAR}` references in sender options resolve to (missing ones skipped)."""
-    import os
-    import re
-
-    found = []
-    for setting in config.senders.values():
-        for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", repr(setting.options)):
-            value = os.environ.get(var)
-            if value and len(value) >= 4:
-                found.append(value)
-    return sorted(found, key=len, reverse=True)
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -293,6 +293,37 @@ def _secret_values(value: Any) -> list[str]:
     return found
 
 
+def configured_secrets(config: Config) -> list[str]:
+    """Every secret value the configured senders resolve to, longest first; never raises.
+
+    For the places that print errors no sender has scrubbed (an adapter's own bug, a broken
+    plugin): a sender whose options do not validate still has its `${VAR}` values masked.
+    """
+    import os
+    import re
+
+    found: set[str] = set()
+    for name, setting in config.senders.items():
+        try:
+            found.update(sender_instance(config, name).secrets)
+        except Exception:  # noqa: BLE001, S110 - best effort: the env values below still count
+            pass
+        for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", repr(setting.options)):
+            value = os.environ.get(var)
+            if value:
+                found.add(value)
+    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+
+def mask_configured(text: str, config: Config | None) -> str:
+    """`text` with the configured senders' secrets and anything shaped like a bot token masked."""
+    from comunicast.senders.http import _BOT_TOKEN, MASK
+
+    if config is not None:
+        text = mask_secrets(text, configured_secrets(config))
+    return _BOT_TOKEN.sub(MASK, text)
+
+
 def mask_secrets(text: str, secrets: tuple[str, ...] | list[str]) -> str:
     """`text` with every secret value replaced by `***` (longest first)."""
     from urllib.parse import quote
