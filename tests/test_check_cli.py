@@ -233,3 +233,35 @@ def test_rich_output_on_a_terminal(project: Path, monkeypatch: pytest.MonkeyPatc
     assert "suggestion: https://www.comune.cremona.it/orari" in text
     assert "\x1b[" in console.export_text(styles=True)  # coloured
     assert text.rstrip().splitlines()[-1] == "1 file checked: 1 error, 0 warnings, 0 infos"
+
+
+# Every finding must point at its text in the file, whatever YAML style holds the text or title.
+PLACED_DRAFTS = {
+    "folded.yaml": 'title: Folded\nkind: avviso\ntext: >\n  Prima riga normale\n'
+                   '  e continua. Vedi http://www.comune.cremona.it/pagina per info.\n',
+    "quoted.yaml": 'title: Quoted\nkind: avviso\n'
+                   'text: "Citt\\u00e0 \\"bella\\".\\nVedi http://www.comune.cremona.it/x"\n',
+    "plain.yaml": 'title: Plain\nkind: avviso\ntext: Prima riga\n'
+                  '  seconda riga http://www.comune.cremona.it/x\n',
+    "single.yaml": "title: Single\nkind: avviso\ntext: 'L''ufficio\n"
+                   "  risponde: http://www.comune.cremona.it/x'\n",
+    "title-escaped.yaml": 'title: "Titolo \\u00e8 di mario.rossi@gmail.com"\nkind: avviso\n'
+                          'text: Testo.\n',
+    "title-folded.md": "---\ntitle: >-\n  Titolo lungo\n  di mario.rossi@gmail.com\n"
+                       "kind: avviso\n---\nTesto.\n",
+}
+PLACED_TEXT = {"links.scheme": "http://", "privacy.email": "mario.rossi@gmail.com"}
+
+
+@pytest.mark.parametrize("name", sorted(PLACED_DRAFTS))
+def test_findings_point_at_their_text_in_any_yaml_style(project: Path, name: str) -> None:
+    path = project / "messages" / name
+    path.write_text(PLACED_DRAFTS[name], encoding="utf-8")
+    result = run_cli(["check", "--format", "json", str(path)], project, env=NOW)
+    findings = [f for file in json.loads(result.stdout)["files"] for f in file["findings"]
+                if f["rule"] in PLACED_TEXT]
+    assert findings, result.stdout + result.stderr
+    lines = PLACED_DRAFTS[name].splitlines()
+    for f in findings:
+        at = lines[f["line"] - 1][f["column"] - 1 :]
+        assert at.startswith(PLACED_TEXT[f["rule"]]), (f, at)

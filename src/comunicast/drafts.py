@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from comunicast.errors import ConfigError, DraftError, Problem, UsageError
 from comunicast.i18n import _
-from comunicast.yamlpos import Positions, YamlProblem, load
+from comunicast.yamlpos import Positions, YamlProblem, load, scalar_places
 
 DRAFT_SUFFIXES = (".md", ".yaml", ".yml")
 MAX_DRAFT_BYTES = 1 << 20
@@ -149,9 +149,16 @@ class BodyMap:
     first_line: int
     indent: int = 0
     exact: bool = True
+    #: For a body whose YAML style folds or escapes it: the file place of every character, and
+    #: the offsets where the body's lines start.
+    chars: tuple[tuple[int, int], ...] = ()
+    line_starts: tuple[int, ...] = ()
 
     def place(self, line: int, column: int) -> tuple[int, int]:
         """The 1-based file line and column of body position (line, column)."""
+        if self.chars:
+            start = self.line_starts[min(line, len(self.line_starts) - 1)]
+            return self.chars[min(start + column, len(self.chars) - 1)]
         if not self.exact:
             return self.first_line, self.indent + 1
         return self.first_line + line, self.indent + column + 1
@@ -179,6 +186,8 @@ class Draft:
     source: str = ""
     positions: Positions = field(default_factory=Positions)
     body_map: BodyMap = field(default_factory=lambda: BodyMap(1))
+    #: The file place of every character of the title (empty: unknown).
+    title_chars: tuple[tuple[int, int], ...] = ()
 
     def field_place(self, name: str) -> tuple[int, int] | None:
         """1-based (line, column) of the value of field `name`, or of its key."""
@@ -396,7 +405,7 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
                 ],
             )
         body = fields.text
-        body_map = _yaml_body_map(text, positions)
+        body_map = _yaml_body_map(text, positions, body)
     else:
         body_map = BodyMap(body_line)
         if not body.strip():
@@ -436,13 +445,34 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
         source=text,
         positions=positions,
         body_map=body_map,
+        title_chars=_title_chars(text, positions, data.get("title"), fields.title),
     )
 
 
-def _yaml_body_map(text: str, positions: Positions) -> BodyMap:
+def _title_chars(
+    text: str, positions: Positions, raw: Any, title: str
+) -> tuple[tuple[int, int], ...]:
+    """The file place of every character of the (stripped) title."""
+    place = positions.values.get(("title",))
+    if place is None or not isinstance(raw, str):
+        return ()
+    chars = scalar_places(text, place, raw)
+    if not chars or not title:
+        return ()
+    lead = len(raw) - len(raw.lstrip())
+    return tuple(chars[lead : lead + len(title)])
+
+
+def _yaml_body_map(text: str, positions: Positions, body: str) -> BodyMap:
     place = positions.values.get(("text",))
     if place is None:
         return BodyMap(1, exact=False)
+    if place.style != "|":
+        # Folded, plain or quoted: lines are joined and escapes decoded, so map every character.
+        chars = scalar_places(text, place, body)
+        if chars:
+            starts = [0] + [i + 1 for i, ch in enumerate(body) if ch == "\n"]
+            return BodyMap(place.line, exact=False, chars=tuple(chars), line_starts=tuple(starts))
     if place.style == "|":
         # A literal block: body line i is file line (value line + 1 + i), indented uniformly.
         lines = text.splitlines()

@@ -168,3 +168,91 @@ def _build(
             node.start_mark.line + 1 + line_offset,
             node.start_mark.column + 1,
         ) from exc
+
+
+_BREAKS = "\r\n"
+#: Lengths of the double-quoted escapes longer than two characters.
+_ESCAPE_LENGTHS = {"x": 4, "u": 6, "U": 10}
+
+
+def _written(source: str, start: int, style: str | None) -> list[tuple[str | None, int]]:
+    """(character, offset) of a scalar as written from `start`; None for an escape sequence.
+
+    Block scalars run to the end of `source` (the caller stops when the value is consumed).
+    """
+    out: list[tuple[str | None, int]] = []
+    k = start
+    if style in ("|", ">"):
+        k = source.find("\n", start) + 1  # content starts on the line after the indicator
+        if k == 0:
+            return out
+    elif style in ("'", '"'):
+        k += 1
+    n = len(source)
+    while k < n:
+        ch = source[k]
+        if style == '"':
+            if ch == '"':
+                break
+            if ch == "\\" and k + 1 < n:
+                nxt = source[k + 1]
+                if nxt in _BREAKS:  # an escaped line break writes nothing
+                    k += 3 if source[k + 1 : k + 3] == "\r\n" else 2
+                    continue
+                out.append((None, k))
+                k += _ESCAPE_LENGTHS.get(nxt, 2)
+                continue
+        elif style == "'" and ch == "'":
+            if source[k + 1 : k + 2] != "'":
+                break
+            out.append(("'", k))
+            k += 2
+            continue
+        out.append((ch, k))
+        k += 1
+    return out
+
+
+def scalar_places(source: str, place: Place, value: str) -> list[tuple[int, int]] | None:
+    """The 1-based file (line, column) of every character of `value`, a scalar written at `place`.
+
+    Folding, indentation, quotes and escapes move a scalar's characters away from where its start
+    plus an offset would put them; this walks the written scalar alongside its value. None when
+    the two cannot be aligned.
+    """
+    starts = [0]
+    at = source.find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = source.find("\n", at + 1)
+    if not 1 <= place.line <= len(starts):
+        return None
+    written = _written(source, starts[place.line - 1] + place.column - 1, place.style)
+    offsets: list[int] = []
+    k = 0
+    blank = " \t\r\n"
+    for ch in value:
+        here = written[k][0] if k < len(written) else ""
+        if ch in blank:
+            # Written as is, or made by folding a line break: either way the next written
+            # character, when it is blank too, is where it comes from.
+            if k < len(written) and (here is None or here in blank):
+                offsets.append(written[k][1])
+                k += 1
+            else:
+                offsets.append(written[min(k, len(written) - 1)][1] if written else 0)
+            continue
+        while here is not None and here != "" and here in blank:
+            k += 1  # indentation and line breaks the value folded away
+            here = written[k][0] if k < len(written) else ""
+        if here == "" or (here is not None and here != ch):
+            return None
+        offsets.append(written[k][1])
+        k += 1
+    places = []
+    line = 0
+    for offset in offsets:
+        while line + 1 < len(starts) and starts[line + 1] <= offset:
+            line += 1
+        places.append((line + 1, offset - starts[line] + 1))
+    return places

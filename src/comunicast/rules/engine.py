@@ -305,6 +305,9 @@ class Context:
 
     def title_place(self, offset: int = 0) -> tuple[int | None, int | None]:
         """1-based file place of a character offset in the title."""
+        chars = self.draft.title_chars
+        if chars:
+            return chars[min(offset, len(chars) - 1)]
         place = self.draft.positions.values.get(("title",))
         if place is None:
             return None, None
