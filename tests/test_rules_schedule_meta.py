@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import MINIMAL_CONFIG, run_cli
 from rules_support import NOW, findings, md, places
 
 
@@ -79,3 +80,35 @@ def test_no_findings_on_a_good_draft(tmp_path: Path) -> None:
         Percorsi alternativi: https://www.comune.cremona.it/viabilita
         """, publish_at="2026-12-01 18:00")
     assert findings(tmp_path, text) == []
+
+
+def test_meta_template_finds_the_text_of_new_left_in_place(tmp_path: Path) -> None:
+    text = md("""\
+        Scrivi qui che cosa cambia, dove e da quando a quando.
+
+        Tutti i dettagli: incolla il link alla pagina del sito del Comune.
+        """)
+    found = findings(tmp_path, text, "meta.template")
+    assert places(found) == [(5, 1), (7, 19)]
+    assert all(f.severity.label == "error" for f in found)
+    ok = md("Per scrivere al Comune: urp@comune.cremona.it. Il link è sul sito.\n")
+    assert findings(tmp_path, ok, "meta.template") == []
+
+
+def test_cron_does_not_publish_a_new_draft_nobody_wrote(tmp_path: Path) -> None:
+    (tmp_path / "messages").mkdir()
+    (tmp_path / "comunicast.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
+    env = {"COMUNICAST_NOW": "2026-11-30T10:00"}
+    made = run_cli(["new", "Ponte chiuso", "--kind", "avviso", "--at", "2026-12-01 08:00"],
+                   tmp_path, env)
+    assert made.returncode == 0, made.stderr
+    draft = tmp_path / made.stdout.strip()
+    due = run_cli(["publish", "--due"], tmp_path, {"COMUNICAST_NOW": "2026-12-01T08:05"})
+    assert due.returncode == 1, due.stderr
+    assert "meta.template" in due.stdout + due.stderr and "── " not in due.stdout  # not sent
+    text = draft.read_text(encoding="utf-8").split("---\n")
+    draft.write_text("---\n".join([*text[:2], "Il ponte resta chiuso per lavori.\n"]),
+                     encoding="utf-8")
+    due = run_cli(["publish", "--due"], tmp_path, {"COMUNICAST_NOW": "2026-12-01T08:10"})
+    assert due.returncode == 0, due.stderr
+    assert "sent" in due.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,25 @@ def _required(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
         line, column = ctx.field_place("senders")
         yield Hit(_("no senders: name at least one in `senders:`, or remove the field to use "
                     "default_senders"), line, column)
+
+
+#: Sentences of the `comunicast new` templates (templates/new/) that only make sense unedited.
+_TEMPLATE_TEXT = re.compile(
+    r"^[ \t]*Scrivi qui\b|incolla il link alla pagina del sito del Comune", re.MULTILINE
+)
+
+
+@rule("meta.template", Severity.ERROR,
+      _("the body still holds the instructions of the `comunicast new` template"))
+def _template(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
+    for match in _TEMPLATE_TEXT.finditer(ctx.draft.body):
+        start = match.start() + len(match.group()) - len(match.group().lstrip(" \t"))
+        line, column = ctx.body_place(start)
+        yield Hit(
+            _("'{text}…' is the template's instruction, not the message: write the message "
+              "in its place").format(text=match.group().strip()),
+            line, column, span=len(match.group().strip()),
+        )
 
 
 declare("links.broken", Severity.ERROR,
