@@ -128,3 +128,27 @@ def test_email_allowed_by_privacy_allow(tmp_path: Path) -> None:
     config = make_config(tmp_path, base=base)
     draft = make_draft(tmp_path, md("PEC: protocollo@pec.example.it\n"), config)
     assert [f for f in check_draft(draft, config) if f.rule == "privacy.email"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "rule", "column"),
+    [
+        ("Scrivere a [Mario](mailto:mario.rossi@gmail.com).\n", "privacy.email", 27),
+        ("Scrivere a <mailto:mario.rossi@gmail.com>.\n", "privacy.email", 20),
+        ("Chiamare [Mario](tel:+393331234567).\n", "privacy.phone", 22),
+        ("[Modulo](https://www.comune.cremona.it/f?cf=RSSMRA85T10A562S)\n",
+         "privacy.codice-fiscale", 45),
+    ],
+)
+def test_personal_data_inside_links_is_found(
+    tmp_path: Path, body: str, rule: str, column: int
+) -> None:
+    # The link's address is published too (tapping it writes or calls that person).
+    assert places(findings(tmp_path, md(body), rule)) == [(5, column)]
+
+
+def test_organization_addresses_in_links_are_fine(tmp_path: Path) -> None:
+    body = ("[Scrivici](mailto:urp@comune.cremona.it), [chiamaci](tel:+390372407111), "
+            "https://www.comune.cremona.it/notizie/2026/0372407111\n")
+    found = [f for f in findings(tmp_path, md(body)) if f.rule.startswith("privacy.")]
+    assert found == []

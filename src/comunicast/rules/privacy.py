@@ -176,8 +176,24 @@ def organization_domains(ctx: Context) -> list[str]:
     return domains
 
 
-def _texts(ctx: Context) -> list[tuple[str, Any]]:
-    return [(ctx.draft.title, ctx.title_place), (ctx.masked_body, ctx.body_place)]
+def _texts(ctx: Context, schemes: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """The title and the body (URLs masked), then the addresses of links with `schemes`
+    ("" for every link): a `mailto:` or `tel:` link publishes its address as much as the text.
+    """
+    texts: list[tuple[str, Any]] = [(ctx.draft.title, ctx.title_place),
+                                    (ctx.masked_body, ctx.body_place)]
+    if schemes:
+        from comunicast.rules.links import links_of
+
+        for link in links_of(ctx):
+            scheme = link.url.split(":", 1)[0].lower() if ":" in link.url else ""
+            if "" in schemes or scheme in schemes:
+                texts.append((link.url, _url_place(link.url_line, link.url_column)))
+    return texts
+
+
+def _url_place(line: int | None, column: int | None) -> Any:
+    return lambda offset: (line, None if column is None else column + offset)
 
 
 def _found(ctx: Context, kind: str, text: str) -> list[tuple[int, int, str]]:
@@ -194,7 +210,7 @@ def _found(ctx: Context, kind: str, text: str) -> list[tuple[int, int, str]]:
       _("an Italian tax code (checksum-validated)"))
 def _cf_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = _allowed(ctx)
-    for text, place in _texts(ctx):
+    for text, place in _texts(ctx, ("",)):
         for start, end, code in _found(ctx, "cf", text):
             if code in allowed:
                 continue
@@ -210,7 +226,7 @@ def _cf_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
       _("an IBAN (mod-97 validated), unless listed in privacy.allow"))
 def _iban_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = _allowed(ctx)
-    for text, place in _texts(ctx):
+    for text, place in _texts(ctx, ("",)):
         for start, end, iban in _found(ctx, "iban", text):
             if iban in allowed:
                 continue
@@ -226,7 +242,7 @@ def _iban_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
       _("a phone number not listed in privacy.allow"))
 def _phone_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = _allowed(ctx)
-    for text, place in _texts(ctx):
+    for text, place in _texts(ctx, ("tel",)):
         taken = [(s, e) for s, e, _code in (*_found(ctx, "iban", text), *_found(ctx, "cf", text))]
         for start, end, digits in find_phones(text):
             if "tel:" + digits in allowed or any(s < end and start < e for s, e in taken):
@@ -247,7 +263,7 @@ def _email_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
 
     allowed = _allowed(ctx)
     domains = organization_domains(ctx)
-    for text, place in _texts(ctx):
+    for text, place in _texts(ctx, ("mailto",)):
         for start, end, address, domain in find_emails(text):
             if address.lower() in allowed or in_domains(domain, domains):
                 continue
