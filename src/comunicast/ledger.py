@@ -124,6 +124,30 @@ class Claim:
     blocking: Publication | None = None
 
 
+#: SQLite errors that mean "this user may not read or write here", not a damaged ledger.
+_ACCESS_ERRORS = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+
+
+def _is_access_problem(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(_ACCESS_ERRORS)
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> ConfigError:
+    """The error for a ledger SQLite will not open: a permissions problem, or a damaged file."""
+    if _is_access_problem(exc):
+        return ConfigError(
+            _("cannot open the ledger {path}: {reason}").format(path=path, reason=exc),
+            hint=_("check the permissions: comunicast must be able to write in {folder} and "
+                   "the files in it (the ledger keeps -wal and -shm files beside it)").format(
+                folder=path.parent),
+        )
+    return ConfigError(
+        _("the ledger {path} is not usable: {reason}").format(path=path, reason=exc),
+        hint=_("restore it from a backup; it records what was already published"),
+    )
+
+
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
@@ -161,10 +185,7 @@ class Ledger:
             ledger.migrate(MIGRATIONS if migrations is None else migrations)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise ConfigError(
-                _("the ledger {path} is not usable: {reason}").format(path=path, reason=exc),
-                hint=_("restore it from a backup; it records what was already published"),
-            ) from None
+            raise _unusable(path, exc) from None
         return ledger
 
     @classmethod
@@ -173,18 +194,32 @@ class Ledger:
         if not path.is_file():
             return None
         try:
-            conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-            )
+            try:
+                conn = cls._connect_read_only(path, "mode=ro")
+            except sqlite3.OperationalError as exc:
+                if not _is_access_problem(exc):
+                    raise
+                # A folder this user may not write: SQLite cannot create the WAL index beside
+                # the ledger. No run can be writing it then (it would have created that index).
+                conn = cls._connect_read_only(path, "mode=ro&immutable=1")
+        except sqlite3.Error as exc:
+            raise _unusable(path, exc) from None
+        return cls(conn, path)
+
+    @staticmethod
+    def _connect_read_only(path: Path, query: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?{query}", uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+        )
+        try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("SELECT 1 FROM publications LIMIT 1")
-        except sqlite3.Error as exc:
-            raise ConfigError(
-                _("the ledger {path} is not usable: {reason}").format(path=path, reason=exc)
-            ) from None
-        return cls(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def close(self) -> None:
         """Close the connection."""

@@ -14,6 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from comunicast.errors import ConfigError
+from comunicast.i18n import _
+
 
 def lock_path(locks_dir: Path, draft_id: str, sender: str) -> Path:
     """The lock file of publication (draft_id, sender)."""
@@ -37,9 +40,22 @@ class PublicationLock:
         """Take the lock if no other process (or object) holds it; never waits."""
         if self._file is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        file = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
-        if not _try_lock(file):
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            file = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        except OSError as exc:
+            raise ConfigError(
+                _("cannot create the lock file {path}: {reason}; comunicast must be able to "
+                  "write in {folder}").format(
+                    path=self.path, reason=exc.strerror or type(exc).__name__,
+                    folder=self.path.parent.parent)
+            ) from None
+        try:
+            locked = _try_lock(file)
+        except OSError as exc:
+            file.close()
+            raise ConfigError(str(exc)) from None
+        if not locked:
             file.close()
             return False
         self._file = file
@@ -66,7 +82,7 @@ def is_held(locks_dir: Path, draft_id: str, sender: str) -> bool:
     path = lock_path(locks_dir, draft_id, sender)
     try:
         file = open(path, "rb")  # noqa: SIM115
-    except FileNotFoundError:
+    except OSError:  # no lock file (or no usable locks folder): nobody can be holding it
         return False
     try:
         if _try_lock(file):

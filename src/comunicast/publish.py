@@ -350,7 +350,11 @@ class Publisher:
                     name=msg.sender, kind=type(exc).__name__, msg=exc)))
             return replace(base, state="refused", error=error, code=ConfigError.exit_code)
         lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
-        if not lock.acquire():
+        try:
+            locked = lock.acquire()
+        except ComunicastError as exc:  # e.g. the state folder is not writable: nothing sent
+            return replace(base, state="refused", error=_one_line(str(exc)), code=exc.exit_code)
+        if not locked:
             return replace(base, state="in-progress",
                            error=_("another run is sending it right now"))
         try:
