@@ -148,3 +148,15 @@ def test_other_domain_for_redirects() -> None:
     assert not other_domain("https://comune.cremona.it/a", "https://www.comune.cremona.it/a")
     assert not other_domain("http://cremona.it/a", "https://servizi.cremona.it/b")
     assert other_domain("https://comune.cremona.it/a", "https://example.com/")
+
+
+def test_links_in_the_title_are_checked(tmp_path: Path) -> None:
+    # The title is the message's first line: a URL there is published and auto-linked.
+    text = md("Testo.\n", title="Modulo su http://bit.ly/abc")
+    assert places(findings(tmp_path, text, "links.scheme")) == [(2, 18)]
+    assert places(findings(tmp_path / "b", text, "links.shortener")) == [(2, 18)]
+
+
+def test_links_in_the_title_are_not_checked_when_it_is_not_sent(tmp_path: Path) -> None:
+    text = md("Testo.\n", title="Modulo su http://bit.ly/abc")
+    assert findings(tmp_path, text, "links.scheme", extra="render:\n  title: false\n") == []

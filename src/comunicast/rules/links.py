@@ -26,18 +26,25 @@ class LinkAt:
     url: str
     label: str | None
     #: Where the link starts (`[` of a Markdown link).
-    line: int
-    column: int
+    line: int | None
+    column: int | None
     #: Where its URL is written.
-    url_line: int
-    url_column: int
+    url_line: int | None
+    url_column: int | None
 
 
 def links_of(ctx: Context) -> list[LinkAt]:
-    """Every link of the draft's body (inline images left to format.unsupported), placed."""
+    """Every link of the draft's body (inline images left to format.unsupported) and of its
+    title when the title is sent, placed."""
     found = ctx.cache.get("links")
     if found is None:
         found = []
+        if ctx.config.render.title:
+            from comunicast.render import find_urls
+
+            for start, _end, url in find_urls(ctx.draft.title):
+                line, column = ctx.title_place(start)
+                found.append(LinkAt(url, None, line, column, line, column))
         for link in ctx.facts.links:
             if link.image:
                 continue
