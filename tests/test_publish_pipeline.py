@@ -227,3 +227,16 @@ def test_due_order_emergencies_first_then_oldest() -> None:
               d("gone", Kind.AVVISO, "2026-11-01 08:00", "2026-12-01 09:00"),
               d("manual", Kind.AVVISO, None)]
     assert [x.id for x in due_drafts(drafts, now)] == ["sos", "old", "new"]
+
+
+def test_interrupt_while_waiting_min_interval_is_failed_not_unknown(env: Env) -> None:
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    publisher = env.publisher()
+    publisher.sleep = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        publisher.run([item("a", min_interval=3), item("b", min_interval=3)])
+    states = {p.draft_id: p.state for p in env.ledger.publications()}
+    assert states == {"a": "sent", "b": "failed"}  # b never reached the platform
+    assert [d for d, _ in Scripted.calls] == ["a"]

@@ -422,8 +422,16 @@ class Publisher:
         sender = self._sender(item)
 
         tries = 0
+        # What to record if the run is interrupted while waiting: nothing has left yet on the
+        # first try; before a retry, the previous attempt's outcome stands.
+        previous: tuple[Literal["failed", "unknown"], str] = (
+            "failed", _("interrupted before sending"))
         while True:
-            self._wait_interval(item)
+            try:
+                self._wait_interval(item)
+            except BaseException:
+                ledger.record(pub.id, previous[0], error=previous[1])
+                raise
             # The claim counted the first attempt; each retry is counted before it is made.
             attempts = pub.attempts if tries == 0 else ledger.begin_attempt(pub.id)
             tries += 1
@@ -460,6 +468,7 @@ class Publisher:
                 ledger.record(pub.id, state, error=error)
                 return replace(base, state=state, error=error, attempts=attempts, code=code)
             ledger.note(pub.id, "retry", error)
+            previous = (state, error)
             try:
                 self.sleep(delay)
             except BaseException:
