@@ -116,6 +116,28 @@ def test_schema_is_valid_json_schema(name: str) -> None:
         assert "organization" in schema["properties"]
 
 
+def test_config_schema_knows_the_rules_and_their_shorthands() -> None:
+    import jsonschema
+    import yaml
+
+    code, out, _ = invoke("schema", "config")
+    assert code == 0
+    validator = jsonschema.Draft202012Validator(json.loads(out))
+    base = {"organization": {"name": "X"}, "channel": {"invite_url": "https://x.it"}}
+
+    def errors(rules: str) -> list[str]:
+        return [e.message for e in validator.iter_errors({**base, "rules": yaml.safe_load(rules)})]
+
+    # What comunicast itself accepts, editors accept: `off` unquoted (YAML false), a bare severity.
+    assert errors("{links.count: off, style.shouting: info, length.text: {max_chars: 800}}") == []
+    assert errors("{style.readability: {severity: warning, min_gulpease: 55.5}}") == []
+    # What comunicast refuses (exit 3), editors flag: unknown rules and options, bad types.
+    assert errors("{links.cont: off}")
+    assert errors("{style.readability: {min_gulpeas: 60}}")
+    assert errors("{style.readability: {min_gulpease: alto}}")
+    assert errors("{links.count: loud}")
+
+
 def test_config_error_exit_3_without_traceback(tmp_path: Path) -> None:
     write(
         tmp_path / "comunicast.yaml", "organization: {name: X}\nchannel: {invite_url: x}\nfoo: 1\n"
