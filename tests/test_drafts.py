@@ -7,10 +7,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import run_cli, write
 
 from comunicast.drafts import Kind, load_draft, load_drafts
 from comunicast.errors import DraftError
-from conftest import run_cli, write
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -195,3 +195,23 @@ def test_cli_reports_bad_draft_with_file_line_and_exit_1(project: Path, name: st
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("front", "place", "advice"),
+    [
+        ("title: Avviso: chiusura del ponte\nkind: avviso\n", (2, 14), 'title: "Avviso: chiusura'),
+        ("title: Avviso\nkind: avviso\n\tpublish_at: 2026-12-01\n", (4, 1), "spaces, not tabs"),
+        ('title: "Avviso\nkind: avviso\n', (4, 1), "quote"),
+    ],
+)
+def test_common_yaml_mistakes_say_what_to_do(
+    tmp_path: Path, front: str, place: tuple[int, int], advice: str
+) -> None:
+    path = tmp_path / "bozza.md"
+    path.write_text(f"---\n{front}---\nUn testo.\n", encoding="utf-8")
+    with pytest.raises(DraftError) as err:
+        load_draft(path, ZoneInfo("Europe/Rome"))
+    problem = err.value.problems[0]
+    assert (problem.line, problem.column) == place, problem
+    assert advice in problem.message + (problem.hint or "")

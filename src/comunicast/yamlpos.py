@@ -82,6 +82,9 @@ def load(text: str, *, line_offset: int = 0) -> tuple[Any, Positions]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        advice = _advice(f"{exc.problem} {exc.context}")
+        if advice:
+            problem = f"{problem}: {advice}"
         if mark is None:
             raise YamlProblem(f"invalid YAML: {problem}") from None
         raise YamlProblem(
@@ -94,6 +97,19 @@ def load(text: str, *, line_offset: int = 0) -> tuple[Any, Positions]:
     finally:
         loader.dispose()
     return data, positions
+
+
+def _advice(text: str) -> str | None:
+    """What to do about the YAML mistakes people make most when they edit by hand."""
+    from comunicast.i18n import _
+
+    if "tab" in text or "'\\t'" in text:
+        return _("indent with spaces, not tabs")
+    if "mapping values are not allowed" in text:
+        return _('a value that holds ": " goes in quotes, e.g. title: "Avviso: chiusura del ponte"')
+    if "quoted scalar" in text:
+        return _("a quote (\" or \') is opened and never closed")
+    return None
 
 
 def _place(node: yaml.Node, line_offset: int) -> Place:
