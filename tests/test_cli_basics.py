@@ -154,3 +154,12 @@ def test_config_error_exit_3_without_traceback(tmp_path: Path) -> None:
 def test_missing_path_argument_is_exit_3(project: Path) -> None:
     result = run_cli(["preview", "messages/nope.md"], cwd=project)
     assert result.returncode == 3 and "messages/nope.md does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("drafts", [0, 1, 2])
+def test_preview_of_a_folder_is_a_usage_error(project: Path, drafts: int) -> None:
+    for i in range(drafts):
+        write(project / "messages" / f"d{i}.md", "---\ntitle: T\nkind: avviso\n---\nx\n")
+    result = run_cli(["preview", "messages"], cwd=project)
+    assert result.returncode == 2, result.stderr
+    assert "one draft file" in result.stderr and "internal error" not in result.stderr

@@ -39,9 +39,14 @@ def register(app: typer.Typer) -> None:
         from comunicast.cli.app import get_config
         from comunicast.compose import target_texts
         from comunicast.drafts import draft_files, load_draft
+        from comunicast.errors import UsageError
         from comunicast.output import echo, is_terminal, print_json, stderr_console, warn
 
         config = get_config()
+        if draft.is_dir():
+            raise UsageError(
+                _("{path} is a folder: preview takes one draft file").format(path=draft)
+            )
         (file,) = draft_files([draft])
         loaded = load_draft(file, config.tz)
         texts = target_texts(loaded, config, [target.value] if target else None)
