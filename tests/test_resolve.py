@@ -75,3 +75,15 @@ def test_resolve_refuses_while_a_live_run_sends(tmp_path: Path) -> None:
         assert rows(root)[0]["state"] == "unknown"
     finally:
         wa.stop()
+
+
+def test_a_draft_path_that_does_not_exist_is_exit_3(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"console": {"adapter": "console"}})
+    draft(root, "ponte")
+    assert run(root, "publish", "ponte").returncode == 0
+    for ref in ("messages/gone.md", "messages"):
+        result = run(root, "resolve", ref, "--sender", "console", "--as", "sent")
+        assert result.returncode == 3, (ref, result.stderr)
+        assert ref in result.stderr and "Traceback" not in result.stderr
+        assert run(root, "log", "--draft", ref).returncode == 3
+    assert rows(root)[0]["state"] == "sent"

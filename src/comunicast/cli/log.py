@@ -66,6 +66,14 @@ def draft_id_of(config: Config, ref: str) -> str:
         from comunicast.drafts import load_draft
 
         return load_draft(path, config.tz).id
+    if path.is_dir() or "/" in ref or "\\" in ref:  # ids never hold a separator: a path
+        from comunicast.errors import ConfigError
+
+        raise ConfigError(
+            _("{path} is not a draft file").format(path=ref) if path.is_dir()
+            else _("{path} does not exist").format(path=ref),
+            hint=_("name one draft, by its path or its id (`comunicast log` lists the ids)"),
+        )
     return ref
 
 
