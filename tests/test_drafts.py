@@ -120,6 +120,8 @@ BAD_DRAFTS: dict[str, tuple[bytes, str, int]] = {
     "evento-no-start.md": (b"---\ntitle: T\nkind: evento\n---\nx\n", "needs starts_at", 3),
     "not-utf8.md": (b"---\ntitle: Citt\xe0\nkind: avviso\n---\nx\n", "not UTF-8", 2),
     "binary.md": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file", 3),
+    # Notepad's "Unicode": UTF-16 with a BOM; not binary, just the wrong encoding.
+    "utf16.md": ("---\ntitle: Città\nkind: avviso\n---\nx\n".encode("utf-16"), "UTF-16", 1),
     "empty.md": (b"  \n\n", "empty file", 1),
     "no-front-matter.md": (b"Solo testo, niente campi.\n", "no front matter", 1),
     "unclosed-front.md": (b"---\ntitle: T\nkind: avviso\n", "not closed", 1),

@@ -258,6 +258,10 @@ def read_text(path: Path) -> str:
         raise DraftError(
             path, [_problem(_("cannot read the file: {reason}").format(reason=exc.strerror or exc))]
         ) from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DraftError(
+            path, [_problem(_("saved as UTF-16 (\"Unicode\"); save the file as UTF-8"), 1, 1)]
+        )
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise DraftError(
