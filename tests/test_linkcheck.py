@@ -156,3 +156,28 @@ def test_cli_online_reference_links_and_code_spans(tmp_path: Path) -> None:
     found = [(f["rule"], f["line"], f["column"])
              for f in json.loads(result.stdout)["files"][0]["findings"]]
     assert found == [("links.broken", 5, 6)]
+
+
+BAD_ADDRESSES = ["https://xn--zz.com/", "https://ééé..it/", "https://[::1/x"]
+
+
+def test_unreadable_addresses_are_broken_links_not_crashes() -> None:
+    results = check_links(BAD_ADDRESSES, timeout=2)
+    for url in BAD_ADDRESSES:
+        assert results[url].broken and results[url].error, results[url]
+
+
+def test_cli_online_with_unreadable_addresses(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    root = tmp_path / "p"
+    _project(root)
+    (root / "messages" / "a.md").write_text(
+        "---\ntitle: T\nkind: avviso\n---\nVedi " + " e ".join(BAD_ADDRESSES) + "\n",
+        encoding="utf-8")
+    result = run_cli(["check", "--online", "--format", "json"], root)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    broken = [f for f in json.loads(result.stdout)["files"][0]["findings"]
+              if f["rule"] == "links.broken"]
+    assert broken and all(f["line"] == 5 for f in broken)

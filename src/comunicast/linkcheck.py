@@ -176,10 +176,15 @@ class _Checker:
             await client.aclose()
 
     async def check(self, url: str) -> LinkResult:
-        limit, client = self._host(url)
+        import httpx
+
         try:
+            limit, client = self._host(url)
             async with limit, self.global_limit:
                 return await self._check(client, url)
+        except (httpx.InvalidURL, ValueError) as exc:  # bad IPv6 or IDNA host: no request
+            return LinkResult(url, None, None, _("the address cannot be read ({reason})").format(
+                reason=exc))
         finally:
             self.done += 1
             if self.progress is not None:
