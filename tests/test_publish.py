@@ -185,6 +185,25 @@ def test_due_selects_sends_in_order_and_is_quiet_afterwards(tmp_path: Path) -> N
         assert len(hook.requests) == 3
 
 
+def test_due_is_quiet_about_a_sent_draft_that_now_fails_check(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"archivio": {"adapter": "outbox", "path": "outbox/"}})
+    draft(root, "a-sent", extra="publish_at: 2026-11-30 08:00")
+    assert run(root, "publish", "--due").returncode == 0
+    # A stricter rule later (or an image removed after publishing): cron never resends an
+    # already-published draft, so its check errors are not news and must not mail every run.
+    with open(root / "comunicast.yaml", "a", encoding="utf-8") as config:
+        config.write("rules:\n  length.text: {max_chars: 20}\n")
+    result = run(root, "publish", "--due")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    # A draft not yet sent with the same errors is still refused, loudly.
+    draft(root, "b-new", extra="publish_at: 2026-11-30 09:00")
+    code, doc, _ = run_json(root, "publish", "--due")
+    assert code == 1
+    assert [(p["draft_id"], p["state"]) for p in doc["publications"]] == [("b-new", "refused")]
+    # Named explicitly, the sent draft's errors are shown as before.
+    assert run(root, "publish", "a-sent").returncode == 1
+
+
 def test_due_with_nothing_due_is_silent(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"console": {"adapter": "console"}})
     draft(root, "later", extra="publish_at: 2027-01-01 08:00")

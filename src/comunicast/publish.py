@@ -151,8 +151,14 @@ def plan(
     *,
     now: datetime,
     to: list[str] | None = None,
+    done: Callable[[str, str], bool] | None = None,
 ) -> Plan:
-    """Check and render every (draft, sender); drafts with errors are refused, nothing sent."""
+    """Check and render every (draft, sender); drafts with errors are refused, nothing sent.
+
+    `done(draft_id, sender)` (for `--due`) tells publications that need nothing more: they are
+    skipped before any check, so a stricter rule or a removed image never refuses, at every
+    cron run, a draft that was published long ago.
+    """
     from comunicast.compose import senders_of
     from comunicast.senders.base import Message
     from comunicast.senders.registry import sender_instance
@@ -190,6 +196,12 @@ def plan(
         if draft.id in seen:
             continue  # the same file named twice
         seen[draft.id] = draft
+        if done is not None:
+            finished = [n for n in names if done(draft.id, n)]
+            result.decided.extend(Outcome(draft.id, n, "skipped") for n in finished)
+            names = [n for n in names if n not in finished]
+            if not names:
+                continue
 
         findings = offline_findings(draft, config, now)
         errors = blocking_findings(findings)
@@ -244,6 +256,20 @@ def plan(
             )
             result.items.append(Planned(draft, inst, message))
     return result
+
+
+def sent_and_settled(ledger: Ledger) -> Callable[[str, str], bool]:
+    """For `plan(done=…)` under `--due`: some revision was sent, and none is in doubt.
+
+    Cron never republishes an edited draft, so such a publication is not due any more; one with
+    an unknown outcome stays due, so every run keeps reporting it until someone resolves it.
+    """
+
+    def done(draft_id: str, sender: str) -> bool:
+        states = {p.state for p in ledger.publications(draft_id=draft_id, sender=sender)}
+        return "sent" in states and not states & {"sending", "unknown"}
+
+    return done
 
 
 def _one_line(text: str) -> str:

@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.drafts import load_drafts
         from comunicast.errors import UsageError
         from comunicast.ledger import Ledger
-        from comunicast.publish import Publisher, due_drafts, exit_code, plan
+        from comunicast.publish import Publisher, due_drafts, exit_code, plan, sent_and_settled
 
         if due and drafts:
             raise UsageError(_("give either DRAFT arguments or --due, not both"))
@@ -84,7 +84,16 @@ def register(app: typer.Typer) -> None:
             loaded = load_drafts(draft_paths(config, drafts or []), config.tz)
             selected, errors = loaded.drafts, loaded.errors
 
-        the_plan = plan(config, selected, now=now, to=targets)
+        if due and selected:
+            seen = Ledger.open_existing(config.ledger_path)
+            try:
+                done = sent_and_settled(seen) if seen is not None else None
+                the_plan = plan(config, selected, now=now, done=done)
+            finally:
+                if seen is not None:
+                    seen.close()
+        else:
+            the_plan = plan(config, selected, now=now, to=targets)
         if dry_run:
             ledger = Ledger.open_existing(config.ledger_path)
         elif the_plan.items:
