@@ -97,3 +97,17 @@ def test_write_atomic_replaces_in_one_step(tmp_path: Path) -> None:
     write_atomic(target, b"new")
     assert target.read_bytes() == b"new" and os.stat(target).st_ino != inode_before
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_files_get_the_usual_permissions_not_private_temp_ones(tmp_path: Path) -> None:
+    # Colleagues paste from the outbox: its files are as readable as any file the user creates.
+    old = os.umask(0o022)
+    try:
+        image = png(tmp_path / "src" / "mappa.png")
+        _sender(tmp_path / "p").send(message(sender="archivio", image=image))
+    finally:
+        os.umask(old)
+    folder = tmp_path / "p" / "outbox"
+    modes = {p.suffix: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert modes == {".json": 0o644, ".png": 0o644}
