@@ -217,3 +217,15 @@ def test_common_yaml_mistakes_say_what_to_do(
     problem = err.value.problems[0]
     assert (problem.line, problem.column) == place, problem
     assert advice in problem.message + (problem.hint or "")
+
+
+def test_preview_takes_a_draft_id_like_publish_and_resolve(project: Path) -> None:
+    write(project / "messages" / "ponte.md", "---\ntitle: Ponte\nkind: avviso\n---\nChiuso.\n")
+    write(project / "messages" / "x.md", "---\nid: altro\ntitle: Altro\nkind: avviso\n---\nAperto.\n")
+    (project / "sub").mkdir()
+    for ref, text in (("ponte", "Chiuso."), ("altro", "Aperto.")):
+        result = run_cli(["preview", ref, "--target", "plain"], cwd=project / "sub")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.rstrip("\n").endswith(text)
+    result = run_cli(["preview", "nessuno"], cwd=project)
+    assert result.returncode == 3 and "nessuno" in result.stderr

@@ -30,19 +30,21 @@ def register(app: typer.Typer) -> None:
         )
     )
     def preview(
-        draft: Annotated[Path, typer.Argument(help=_("A draft file (.md, .yaml)."))],
+        draft: Annotated[Path, typer.Argument(help=_("A draft file (.md, .yaml), or a draft id."))],
         target: Annotated[
             TargetChoice | None, typer.Option("--target", "-t", help=_("Render for one target."))
         ] = None,
         format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
+        from comunicast.cli.publish import draft_paths
         from comunicast.compose import target_texts
         from comunicast.drafts import draft_files, load_draft
         from comunicast.errors import UsageError
         from comunicast.output import echo, is_terminal, print_json, stderr_console, warn
 
         config = get_config()
+        (draft,) = draft_paths(config, [draft])  # a path, or a draft id as publish takes
         if draft.is_dir():
             raise UsageError(
                 _("{path} is a folder: preview takes one draft file").format(path=draft)
