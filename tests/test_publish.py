@@ -127,6 +127,8 @@ def test_to_overrides_senders_and_unknown_sender_is_config_error(tmp_path: Path)
         result = run(root, "publish", str(path), "--to", "nope")
         assert result.returncode == 3
         assert "unknown sender 'nope'" in result.stderr and "Traceback" not in result.stderr
+        # The mistake is in the command line, not at some line of comunicast.yaml.
+        assert result.stderr.startswith("error: --to: unknown sender 'nope' (configured: a, b)")
         assert (a.delivered, b.delivered) == (0, 1)
 
 

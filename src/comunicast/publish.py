@@ -176,6 +176,12 @@ def plan(
 
     if to:  # an explicit --to naming a bad sender is the user's mistake: stop before anything
         for name in to:
+            if name not in config.senders:
+                raise ConfigError(
+                    _("--to: unknown sender '{name}' (configured: {known})").format(
+                        name=name, known=", ".join(config.senders) or "-"),
+                    hint=_("senders are named under senders: in comunicast.yaml"),
+                )
             found = instance(name)
             if isinstance(found, ConfigError):
                 raise found
