@@ -160,3 +160,10 @@ def test_links_in_the_title_are_checked(tmp_path: Path) -> None:
 def test_links_in_the_title_are_not_checked_when_it_is_not_sent(tmp_path: Path) -> None:
     text = md("Testo.\n", title="Modulo su http://bit.ly/abc")
     assert findings(tmp_path, text, "links.scheme", extra="render:\n  title: false\n") == []
+
+
+def test_scheme_of_an_address_with_a_bad_port_is_still_read(tmp_path: Path) -> None:
+    # https:// is there: the problem is the port (links.deceptive says the address is unreadable).
+    text = md("Vedi [la pagina](https://www.comune.cremona.it:65536/a).\n")
+    assert findings(tmp_path, text, "links.scheme") == []
+    assert places(findings(tmp_path / "b", text, "links.deceptive")) == [(5, 18)]

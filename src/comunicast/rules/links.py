@@ -100,6 +100,8 @@ def website_domain(config: Config) -> str | None:
 
 # -- links.scheme --------------------------------------------------------------------------------
 
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+
 
 @rule(
     "links.scheme",
@@ -112,7 +114,10 @@ def _scheme(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     allowed = {s.lower().rstrip(":") for s in opts["allowed"]} | {"https"}
     for link in links_of(ctx):
         parts = _split(link.url)
-        scheme = parts.scheme.lower() if parts else ""
+        # An address urlsplit refuses (a bad port) still shows its scheme; links.deceptive
+        # reports that it cannot be read.
+        written = _SCHEME.match(link.url.strip())
+        scheme = parts.scheme.lower() if parts else written.group(1).lower() if written else ""
         if scheme in allowed:
             continue
         if scheme == "http":
