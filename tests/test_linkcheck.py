@@ -66,9 +66,15 @@ def test_per_host_and_global_concurrency_limits() -> None:
         check_links(urls, per_host=2, concurrency=10)
         assert a.record.max_in_flight == 2
         a.record.max_in_flight = 0
-        urls = [s.url(f"/delay/x{i}") for s in (a, b) for i in range(8)]
+        # The global limit caps one origin too: 4 allowed per host, 3 in all.
+        urls = [a.url(f"/delay/x{i}") for i in range(8)]
         check_links(urls, per_host=4, concurrency=3)
         assert a.record.max_in_flight == 3
+        # Two origins sharing 3 global slots: neither can exceed them.
+        a.record.max_in_flight = b.record.max_in_flight = 0
+        urls = [s.url(f"/delay/y{i}") for s in (a, b) for i in range(6)]
+        check_links(urls, per_host=4, concurrency=3)
+        assert 1 <= a.record.max_in_flight <= 3 and 1 <= b.record.max_in_flight <= 3
 
 
 def test_origin_is_host_and_port() -> None:
