@@ -52,9 +52,17 @@ class LoopbackServer:
 
             def _answer(self, method: str) -> None:
                 server.record.enter(method, self.path, self.headers.get("User-Agent", ""))
+                self._counted = True
                 try:
                     self._route(method)
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                # Leave before the answer is written: once the client has it, it may rightly
+                # start its next request, which must not count as a second one in flight.
+                if self._counted:
+                    self._counted = False
                     server.record.leave()
 
             def _route(self, method: str) -> None:
@@ -81,6 +89,7 @@ class LoopbackServer:
                     self._send(404)
 
             def _send(self, status: int, location: str | None = None) -> None:
+                self._done()
                 body = b"ok\n" if self.command == "GET" else b""
                 self.send_response(status)
                 if location:
