@@ -100,7 +100,7 @@ def run(
     full.update(env or {})
     return subprocess.run(
         [*comunicast_exe(), *args], cwd=root, env=full, capture_output=True, text=True,
-        timeout=timeout, stdin=subprocess.DEVNULL,
+        timeout=timeout, stdin=subprocess.DEVNULL, check=False,
     )
 
 

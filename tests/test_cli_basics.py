@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli, write
 from typer.testing import CliRunner
 
 from comunicast import __version__
 from comunicast.cli.app import COMMANDS, app
 from comunicast.drafts import Kind, load_draft, load_drafts
-from conftest import run_cli, write
 
 runner = CliRunner()
 

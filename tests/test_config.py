@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_CONFIG, write
 
 from comunicast.config import find_config, load_config, resolve_env
 from comunicast.errors import ConfigError
-from conftest import MINIMAL_CONFIG, write
 
 
 def test_minimal_config_loads_with_defaults(project: Path) -> None:

@@ -137,7 +137,8 @@ def test_missing_secret_is_config_error_naming_the_variable(tmp_path: Path) -> N
     path = draft(root, "ponte")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMUNICAST_", "HOOK_"))}
     result = subprocess.run([*comunicast_exe(), "publish", str(path), "--format", "json"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=60)
+                            cwd=root, env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 3
     doc = json.loads(result.stdout)
     assert "HOOK_SECRET" in doc["publications"][0]["error"]
@@ -226,7 +227,8 @@ def _publish_at_a_terminal(root: Path, answer: str, *args: str) -> subprocess.Co
     try:
         os.write(master, answer.encode())  # typed ahead: the terminal holds it for the prompt
         return subprocess.run([*comunicast_exe(), "publish", *args], cwd=root, env=env,
-                              stdin=slave, capture_output=True, text=True, timeout=60)
+                              stdin=slave, capture_output=True, text=True, timeout=60,
+                              check=False)
     finally:
         os.close(master)
         os.close(slave)

@@ -39,6 +39,7 @@ def test_resolve_sent_marks_it_published(tmp_path: Path) -> None:
     try:
         assert run(root, "resolve", "ponte", "--sender", "whatsapp", "--as", "sent").returncode == 0
         code, log, _ = run_json(root, "log")
+        assert code == 0
         assert log[0]["state"] == "sent" and log[0]["sent_at"] is not None
         assert log[0]["leaves_channel_at"] is not None
         assert run(root, "publish", str(path)).stdout.startswith("skipped")
@@ -63,7 +64,7 @@ def test_resolve_unknown_publication_and_empty_ledger(tmp_path: Path) -> None:
 
 
 def test_resolve_refuses_while_a_live_run_sends(tmp_path: Path) -> None:
-    root, path, wa = _unknown(tmp_path)
+    root, _path, wa = _unknown(tmp_path)
     try:
         lock = PublicationLock(root / ".comunicast" / "locks", "ponte", "whatsapp")
         assert lock.acquire()
