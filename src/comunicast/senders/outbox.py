@@ -2,13 +2,16 @@
 
 Files are written atomically (a temporary file in the same folder, fsync, rename): a reader or a
 crash sees the whole publication or nothing. The image copy is written before the JSON file, so
-a JSON file always has its image beside it.
+a JSON file always has its image beside it. A new revision of a publication first copies the
+previous one aside, under a name with its revision's hash: the folder keeps every text it held.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +25,10 @@ from comunicast.senders.media import read_image
 
 if TYPE_CHECKING:
     from comunicast.config import Config
+
+
+#: The suffixes `read_image` gives image copies.
+_IMAGE_SUFFIXES = (".jpg", ".png")
 
 
 class OutboxOptions(SenderOptions):
@@ -106,11 +113,15 @@ class OutboxSender:
         target = self.folder / f"{stem}.json"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            self._keep_aside(stem, target, message.revision)
             image_name = None
             if message.image is not None:
                 image = read_image(message.image, self.limits.max_image_bytes, what)
                 image_name = f"{stem}{image.suffix}"
                 write_atomic(self.folder / image_name, image.data)
+            for suffix in _IMAGE_SUFFIXES:  # no stale image beside the new JSON file
+                if f"{stem}{suffix}" != image_name:
+                    (self.folder / f"{stem}{suffix}").unlink(missing_ok=True)
             document = {
                 "version": 1,
                 "draft_id": message.draft_id,
@@ -141,5 +152,47 @@ class OutboxSender:
             return Receipt(remote_id=target.name)
         raise failure
 
+    def _keep_aside(self, stem: str, target: Path, revision: str) -> None:
+        """Copy the file of another revision (and its image) to `<stem>.<hash>.*` before replacing it.
+
+        The same revision again is a retry and is simply replaced. Copies are written atomically
+        and before the new publication, so a crash at any point loses no published text.
+        """
+        try:
+            raw = target.read_bytes()
+        except FileNotFoundError:
+            return
+        try:
+            old = json.loads(raw.decode("utf-8"))
+        except ValueError:  # not UTF-8 or not JSON
+            old = None
+        if not isinstance(old, dict):
+            # Not a publication as this adapter writes it: kept byte for byte, named by its content.
+            write_atomic(self.folder / f"{stem}.{hashlib.sha256(raw).hexdigest()[:12]}.json", raw)
+            return
+        if old.get("revision") == revision:
+            return
+        tag = _revision_tag(old.get("revision"))
+        image, old["image"] = old.get("image"), None
+        # Only an image copy this adapter names: the field is never used as a path.
+        if image in {f"{stem}{suffix}" for suffix in _IMAGE_SUFFIXES}:
+            try:
+                data = (self.folder / image).read_bytes()
+            except FileNotFoundError:
+                pass
+            else:
+                old["image"] = f"{stem}.{tag}{Path(image).suffix}"
+                write_atomic(self.folder / old["image"], data)
+        text = json.dumps(old, ensure_ascii=False, indent=2) + "\n"
+        write_atomic(self.folder / f"{stem}.{tag}.json", text.encode("utf-8"))
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _revision_tag(revision: object) -> str:
+    """The first 12 hex digits of a revision's hash (`v1:<hex>`); safe in a file name."""
+    digest = str(revision).rpartition(":")[2]
+    if not re.fullmatch(r"[0-9a-f]{12,}", digest):
+        digest = hashlib.sha256(str(revision).encode("utf-8")).hexdigest()
+    return digest[:12]
