@@ -160,3 +160,18 @@ def test_link_cache_bulk(tmp_path: Path) -> None:
         assert len(found) == 701
         assert found[urls[700]]["status"] == 404 and found[urls[0]]["status"] == 200
         ledger.link_cache_put_many([])
+
+
+def test_ledger_being_created_by_another_run_reads_as_empty(tmp_path: Path) -> None:
+    """A concurrent run may have created the file but not yet its tables: nothing is recorded."""
+    path = tmp_path / "ledger.sqlite3"
+    sqlite3.connect(path).close()  # the file exists, the schema does not (yet)
+    assert path.is_file()
+    assert Ledger.open_existing(path) is None
+    (tmp_path / "empty.sqlite3").write_bytes(b"")
+    assert Ledger.open_existing(tmp_path / "empty.sqlite3") is None
+    with Ledger.open(path):  # and the run that creates it still can
+        pass
+    existing = Ledger.open_existing(path)
+    assert existing is not None
+    existing.close()

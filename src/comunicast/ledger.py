@@ -197,6 +197,10 @@ class Ledger:
             try:
                 conn = cls._connect_read_only(path, "mode=ro")
             except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):
+                    # Another run is creating the ledger right now (or left it empty before
+                    # its first migration): nothing has been recorded in it yet.
+                    return None
                 if not _is_access_problem(exc):
                     raise
                 # A folder this user may not write: SQLite cannot create the WAL index beside
