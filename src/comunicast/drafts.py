@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -186,8 +187,17 @@ class Draft:
     source: str = ""
     positions: Positions = field(default_factory=Positions)
     body_map: BodyMap = field(default_factory=lambda: BodyMap(1))
-    #: The file place of every character of the title (empty: unknown).
-    title_chars: tuple[tuple[int, int], ...] = ()
+    #: The title as written in the file (before YAML decoding), for `title_chars`.
+    title_raw: Any = field(default=None, repr=False)
+
+    @cached_property
+    def title_chars(self) -> tuple[tuple[int, int], ...]:
+        """The file place of every character of the title (empty: unknown).
+
+        Computed on first use: only a finding in the title needs it, and walking the written
+        scalar is the most expensive part of loading a draft.
+        """
+        return _title_chars(self.source, self.positions, self.title_raw, self.title)
 
     def field_place(self, name: str) -> tuple[int, int] | None:
         """1-based (line, column) of the value of field `name`, or of its key."""
@@ -449,7 +459,7 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
         source=text,
         positions=positions,
         body_map=body_map,
-        title_chars=_title_chars(text, positions, data.get("title"), fields.title),
+        title_raw=data.get("title"),
     )
 
 
