@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from httpservers import refused_url, serving
 
-from comunicast.linkcheck import check_links, origin
+from comunicast.linkcheck import all_cached, check_links, origin
 
 
 def test_statuses_redirects_timeouts_and_refusals(tmp_path: Path) -> None:
@@ -58,6 +58,19 @@ def test_results_cached_in_the_ledger_within_the_ttl(tmp_path: Path) -> None:
     assert [r.cached for r in second.values()] == [True, True]
     assert second[urls[1]].status == 404 and second[urls[1]].broken
     assert [r.cached for r in third.values()] == [False, False]
+
+
+def test_all_cached_tells_when_no_request_is_needed(tmp_path: Path) -> None:
+    ledger = tmp_path / ".comunicast" / "ledger.sqlite3"
+    with serving("127.0.0.1") as (home,):
+        ok, missing = home.url("/ok"), home.url("/missing")
+        assert not all_cached([ok], ttl=3600, ledger_path=ledger)  # no ledger yet
+        assert not ledger.exists()  # and asking created none
+        check_links([ok, missing], ledger_path=ledger)
+        assert all_cached([ok, missing], ttl=3600, ledger_path=ledger)
+        assert all_cached([], ttl=3600, ledger_path=ledger)
+        assert not all_cached([ok, home.url("/other")], ttl=3600, ledger_path=ledger)
+        assert not all_cached([ok], ttl=0, ledger_path=ledger)
 
 
 def test_per_host_and_global_concurrency_limits() -> None:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from comunicast.ledger import Ledger
+
 #: Failures (no HTTP status) are trusted from the cache for at most this long.
 ERROR_TTL = 3600.0
 MAX_REDIRECTS = 10
@@ -255,6 +257,36 @@ async def _run(urls: list[str], *, timeout: float, per_host: int, concurrency: i
         await checker.close()
 
 
+def _cached(ledger: Ledger, urls: list[str], ttl: float) -> dict[str, LinkResult]:
+    """Results the ledger holds for `urls` that are still fresh (network failures: one hour)."""
+    if ttl <= 0 or not urls:
+        return {}
+    fresh_errors = time.time() - min(ttl, ERROR_TTL)
+    found = {}
+    for url, row in ledger.link_cache_get_many(urls, ttl).items():
+        if row.get("status") is None and row["checked_at"] < fresh_errors:
+            continue
+        found[url] = LinkResult(url, row.get("status"), row.get("final_url"), row.get("error"),
+                                cached=True)
+    return found
+
+
+def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: Path) -> bool:
+    """True when every URL has a fresh cached result, so checking them needs no request."""
+    from comunicast.ledger import Ledger
+
+    wanted = list(dict.fromkeys(urls))
+    if not wanted:
+        return True
+    ledger = Ledger.open_existing(ledger_path)
+    if ledger is None:
+        return False
+    try:
+        return len(_cached(ledger, wanted, ttl)) == len(wanted)
+    finally:
+        ledger.close()
+
+
 def check_links(
     urls: Iterable[str],
     *,
@@ -279,13 +311,8 @@ def check_links(
 
         ledger = Ledger.open(ledger_path)
     try:
-        if ledger is not None and ttl > 0:
-            fresh_errors = time.time() - min(ttl, ERROR_TTL)
-            for url, row in ledger.link_cache_get_many(wanted, ttl).items():
-                if row.get("status") is None and row["checked_at"] < fresh_errors:
-                    continue
-                results[url] = LinkResult(url, row.get("status"), row.get("final_url"),
-                                          row.get("error"), cached=True)
+        if ledger is not None:
+            results.update(_cached(ledger, wanted, ttl))
         todo = [u for u in wanted if u not in results]
         if on_start is not None:
             on_start(len(todo))

@@ -120,15 +120,18 @@ def run_check(
             out.append((found, checkable_links(ctx) if online else []))
         return out
 
+    guess = {u for d in loaded.drafts for u in quick_urls(d.body)} if online else set()
+    # With --online the rules run in forked children while this process asks the network;
+    # when the ledger already answers for every link, there is no network to wait for, and
+    # the rules are spread over every core as offline.
+    waits = online and not _all_cached(guess, config, chosen)
     _warm_up(loaded.drafts)
-    # With --online the rules run in forked children while this process asks the network.
-    pending = ChunkMap(check, loaded.drafts, in_parent=not online,
-                       min_items=ONLINE_MIN_ITEMS if online else MIN_ITEMS,
-                       nice=5 if online else 0)
+    pending = ChunkMap(check, loaded.drafts, in_parent=not waits,
+                       min_items=ONLINE_MIN_ITEMS if waits else MIN_ITEMS,
+                       nice=5 if waits else 0)
     results: dict[str, LinkResult] = {}
     try:
         if online:
-            guess = {u for d in loaded.drafts for u in quick_urls(d.body)}
             results = _online(guess, config, chosen, progress or OnlineProgress())
         checked = pending.result()
     finally:
@@ -162,6 +165,16 @@ def _warm_up(drafts: Sequence[Draft]) -> None:
     if any(d.image is not None for d in drafts):
         import PIL.ExifTags
         import PIL.Image  # noqa: F401
+
+
+def _all_cached(urls: set[str], config: Config, chosen: dict[str, Any]) -> bool:
+    """True when the link cache answers for every URL (or no online rule is on)."""
+    from comunicast.linkcheck import all_cached
+
+    if chosen["links.broken"].severity is None and chosen["links.redirect"].severity is None:
+        return True
+    return all_cached(urls, ttl=float(chosen["links.broken"].options["ttl"]),
+                      ledger_path=config.ledger_path)
 
 
 def _online(urls: set[str], config: Config, chosen: dict[str, Any],
