@@ -125,7 +125,10 @@ def run_check(
     # when the ledger already answers for every link, there is no network to wait for, and
     # the rules are spread over every core as offline.
     waits = online and not _all_cached(guess, config, chosen)
-    _warm_up(loaded.drafts)
+    if not waits:
+        # Workers fork from here and would each redo this; when the network is awaited, the
+        # rules run in children anyway, and warming up here would only delay the first request.
+        _warm_up(loaded.drafts)
     pending = ChunkMap(check, loaded.drafts, in_parent=not waits,
                        min_items=ONLINE_MIN_ITEMS if waits else MIN_ITEMS,
                        nice=5 if waits else 0)
