@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import socket
 import struct
@@ -387,3 +389,17 @@ def closed_port() -> int:
 def replace_reply(reply: Reply, **changes: Any) -> Reply:
     """A copy of `reply` with `changes` (dataclasses.replace, re-exported for convenience)."""
     return replace(reply, **changes)
+
+
+def decode_image(data: Any) -> tuple[bytes | None, str | None]:
+    """Base64 `data` decoded and its image type by content ("image/jpeg", "image/png" or None);
+    (None, None) when it is not base64."""
+    try:
+        raw = base64.b64decode(str(data), validate=True)
+    except (binascii.Error, ValueError):
+        return None, None
+    if raw.startswith(b"\xff\xd8\xff"):
+        return raw, "image/jpeg"
+    if raw.startswith(b"\x89PNG\r\n\x1a\n"):
+        return raw, "image/png"
+    return raw, None

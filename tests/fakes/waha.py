@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from .server import FakeServer, Recorded, Rejection
+from .server import FakeServer, Recorded, Rejection, decode_image
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "waha_openapi_requests.json"
 #: Request fields newer WAHA versions accept beyond the 2024.9.2 schemas (sent only when configured).
@@ -173,17 +171,9 @@ class FakeWaha(FakeServer):
 def _image_problems(file: Any) -> list[str]:
     if not isinstance(file, dict):
         return ["file is missing"]
-    try:
-        data = base64.b64decode(str(file.get("data", "")), validate=True)
-    except (binascii.Error, ValueError):
+    data, kind = decode_image(file.get("data", ""))
+    if data is None:
         return ["file.data is not base64"]
-    kind = (
-        "image/jpeg"
-        if data.startswith(b"\xff\xd8\xff")
-        else "image/png"
-        if data.startswith(b"\x89PNG\r\n\x1a\n")
-        else None
-    )
     problems = []
     if kind is None:
         problems.append("file.data is not a JPEG or PNG image")

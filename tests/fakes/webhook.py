@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
 from typing import Any
 
-from .server import Delivery, FakeServer, Recorded, Rejection
+from .server import Delivery, FakeServer, Recorded, Rejection, decode_image
 
 #: The body's fields, exactly (SPEC §5.1).
 BODY_FIELDS = {
@@ -113,17 +111,9 @@ def _image_problems(image: Any) -> list[str]:
         return []
     if not isinstance(image, dict) or set(image) != {"filename", "mimetype", "data"}:
         return ["image is not {filename, mimetype, data}"]
-    try:
-        data = base64.b64decode(str(image["data"]), validate=True)
-    except (binascii.Error, ValueError):
+    data, kind = decode_image(image["data"])
+    if data is None:
         return ["image.data is not base64"]
-    kind = (
-        "image/jpeg"
-        if data.startswith(b"\xff\xd8\xff")
-        else "image/png"
-        if data.startswith(b"\x89PNG\r\n\x1a\n")
-        else None
-    )
     if kind != image["mimetype"]:
         return [f"image.mimetype {image['mimetype']!r} but the data is {kind}"]
     return []
