@@ -163,3 +163,21 @@ def test_preview_of_a_folder_is_a_usage_error(project: Path, drafts: int) -> Non
     result = run_cli(["preview", "messages"], cwd=project)
     assert result.returncode == 2, result.stderr
     assert "one draft file" in result.stderr and "internal error" not in result.stderr
+
+
+def test_the_installed_command_flushes_everything_before_its_fast_exit(tmp_path: Path) -> None:
+    """`main` ends with os._exit (no interpreter teardown): no byte of a long report may be lost,
+    and the exit codes stay those of SPEC §3.1."""
+    write(tmp_path / "comunicast.yaml", "organization:\n  name: Comune di Prova\n"
+          "channel:\n  invite_url: https://whatsapp.com/channel/0029VaProvaProvaProva000\n"
+          "timezone: Europe/Rome\nsenders:\n  archivio:\n    adapter: console\n")
+    for i in range(150):
+        write(tmp_path / "messages" / f"avviso-{i:03d}.md",
+              f"---\ntitle: Avviso numero {i}\nkind: notizia\n---\n"
+              "Ai sensi del regolamento, il servizio resta chiuso lunedì.\n")
+    done = run_cli(["check", "--format", "json"], tmp_path)
+    report = json.loads(done.stdout)  # complete: a truncated JSON would not parse
+    assert done.returncode == 0 and report["summary"]["files"] == 150
+    assert len(report["files"]) == 150
+    broken = run_cli(["check", "--format", "json", "nessuna-cartella"], tmp_path)
+    assert broken.returncode == 3 and "nessuna-cartella" in broken.stderr
