@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,20 @@ def run_cli(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+@contextmanager
+def immutable(folder: Path) -> Iterator[None]:
+    """Make `folder` unwritable even for root (chattr +i); skip where that is not possible."""
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        pytest.skip("chattr is not available")
+    done = subprocess.run([chattr, "+i", str(folder)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip("this file system or user cannot set the immutable flag")
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("the immutable flag does not stop writes here")
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(folder)], capture_output=True, check=False)

@@ -23,7 +23,7 @@ def test_blank_database_gets_every_migration_in_wal(tmp_path: Path) -> None:
         r[0]
         for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
-    assert {"migrations", "publications", "events", "link_cache"} <= tables
+    assert {"migrations", "publications", "events", "link_cache", "check_cache"} <= tables
 
 
 def test_upgrade_from_first_migration_keeps_rows(tmp_path: Path) -> None:
@@ -35,7 +35,8 @@ def test_upgrade_from_first_migration_keeps_rows(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.OperationalError):
             old.conn.execute("SELECT * FROM link_cache")
     with Ledger.open(path) as new:
-        assert new.applied_migrations() == ["0001_publications", "0002_link_cache"]
+        assert new.applied_migrations() == [
+            "0001_publications", "0002_link_cache", "0003_check_cache"]
         [pub] = new.publications()
         assert (pub.draft_id, pub.state, pub.remote_id) == ("avviso", "sent", "42")
         new.link_cache_put("https://www.comune.cremona.it/", 200, None, None)
@@ -175,3 +176,15 @@ def test_ledger_being_created_by_another_run_reads_as_empty(tmp_path: Path) -> N
     existing = Ledger.open_existing(path)
     assert existing is not None
     existing.close()
+
+
+def test_check_cache_remembers_touches_and_forgets(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        ledger.check_cache_put_many([("k1", '{"a":1}'), ("k2", '{"b":2}')])
+        found = ledger.check_cache_get_many(["k1", "k2", "k3"])
+        assert {k: v[1] for k, v in found.items()} == {"k1": '{"a":1}', "k2": '{"b":2}'}
+        ledger.conn.execute("UPDATE check_cache SET used_at = 1000")
+        # k1 is used again: it survives the purge of entries unused since then; k2 goes.
+        ledger.check_cache_put_many([], touch=["k1"], forget_before=2000)
+        found = ledger.check_cache_get_many(["k1", "k2"])
+        assert list(found) == ["k1"] and found["k1"][0] > 2000

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from conftest import immutable
 from publish_support import draft, make_project, rows, run, run_json
 
 
@@ -32,29 +27,12 @@ def test_unusable_locks_folder_is_a_clear_config_error(tmp_path: Path) -> None:
     assert "locks" in result.stderr and "internal error" not in result.stderr
 
 
-@contextmanager
-def _immutable(folder: Path) -> Iterator[None]:
-    """Make `folder` unwritable even for root (chattr +i); skip where that is not possible."""
-    chattr = shutil.which("chattr")
-    if chattr is None:
-        pytest.skip("chattr is not available")
-    done = subprocess.run([chattr, "+i", str(folder)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip("this file system or user cannot set the immutable flag")
-    try:
-        if os.access(folder, os.W_OK):
-            pytest.skip("the immutable flag does not stop writes here")
-        yield
-    finally:
-        subprocess.run([chattr, "-i", str(folder)], capture_output=True, check=False)
-
-
 def test_read_only_state_folder(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"archivio": {"adapter": "outbox", "path": "outbox/"}})
     first = draft(root, "ponte")
     second = draft(root, "scuole", title="Scuole chiuse")
     assert run(root, "publish", str(first)).returncode == 0
-    with _immutable(root / ".comunicast"), _immutable(root / ".comunicast" / "locks"):
+    with immutable(root / ".comunicast"), immutable(root / ".comunicast" / "locks"):
         result = run(root, "publish", str(second))
         assert result.returncode == 3, result.stderr
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -1,4 +1,4 @@
-"""The ledger: what was published where, every attempt, and the link-check cache (SQLite).
+"""The ledger: what was published where, every attempt, and the check caches (SQLite).
 
 One row per publication revision, keyed by (draft id, sender, revision). A claim is committed to
 disk before any network call, and the outcome after it (SPEC §5). Migrations are append-only and
@@ -65,6 +65,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 status INTEGER,
                 final_url TEXT,
                 error TEXT
+            )""",
+        ],
+    ),
+    (
+        "0003_check_cache",
+        [
+            # Findings of unchanged drafts (comunicast.rules.cache): disposable, keyed by a
+            # hash of everything they depend on.
+            """CREATE TABLE check_cache (
+                key TEXT PRIMARY KEY,
+                used_at REAL NOT NULL,
+                data TEXT NOT NULL
             )""",
         ],
     ),
@@ -514,6 +526,41 @@ class Ledger:
                 " VALUES (?, ?, ?, ?, ?)",
                 values,
             )
+
+    # -- findings cache (used by `check`) --------------------------------------------------
+
+    def check_cache_get_many(self, keys: Iterable[str]) -> dict[str, tuple[float, str]]:
+        """(used_at, data) of the remembered entries among `keys`, by key."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, tuple[float, str]] = {}
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT key, used_at, data FROM check_cache WHERE key IN ({marks})", chunk
+            ):
+                found[r["key"]] = (r["used_at"], r["data"])
+        return found
+
+    def check_cache_put_many(
+        self, entries: Iterable[tuple[str, str]], *, touch: Iterable[str] = (),
+        forget_before: float | None = None,
+    ) -> None:
+        """Remember (key, data) entries, mark the `touch` keys as used now, and forget the
+        entries unused since `forget_before` (a timestamp), in one short transaction."""
+        now = time.time()
+        rows = [(key, now, data) for key, data in entries]
+        used = [(now, key) for key in touch]
+        with self.transaction() as conn:
+            if rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO check_cache (key, used_at, data) VALUES (?, ?, ?)",
+                    rows,
+                )
+            if used:
+                conn.executemany("UPDATE check_cache SET used_at = ? WHERE key = ?", used)
+            if forget_before is not None:
+                conn.execute("DELETE FROM check_cache WHERE used_at < ?", (forget_before,))
 
 
 def _decide(rows: list[Publication], revision: str, *, republish: bool) -> Claim:

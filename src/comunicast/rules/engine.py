@@ -112,6 +112,8 @@ class Rule:
     options: dict[str, Option] = field(default_factory=dict)
     #: Online rules run in the separate link-check pass, not in `check_draft`.
     online: bool = False
+    #: Reads the clock or the ledger (schedule.*): run on every check, never remembered.
+    volatile: bool = False
 
 
 RULES: dict[str, Rule] = {}
@@ -124,11 +126,12 @@ def rule(
     *,
     options: dict[str, Option] | None = None,
     online: bool = False,
+    volatile: bool = False,
 ) -> Callable[[RuleFunc], RuleFunc]:
-    """Register the decorated function as rule `rule_id`."""
+    """Register the decorated function as rule `rule_id` (`volatile`: it reads the clock)."""
 
     def register(func: RuleFunc) -> RuleFunc:
-        RULES[rule_id] = Rule(rule_id, severity, summary, func, options or {}, online)
+        RULES[rule_id] = Rule(rule_id, severity, summary, func, options or {}, online, volatile)
         return func
 
     return register

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from comunicast.rules.cache import FindingsCache, Remembered, is_volatile, volatile_rules
 from comunicast.rules.engine import Context, Finding, Severity, run_rules, settings, sort_key
 from comunicast.rules.links import LinkAt, checkable_links, online_hits, quick_urls
 from comunicast.rules.meta import findings_from_error
@@ -111,16 +112,29 @@ def run_check(
     loaded = load_drafts(paths, config.tz)
     published = published_ids(config) if chosen["schedule.past"].severity or chosen[
         "schedule.expired"].severity else frozenset()
+    # Unchanged drafts under an unchanged configuration: their findings (but the clock's) and
+    # links come from the ledger; only the other drafts go through the rules.
+    memo = FindingsCache(config, chosen, loaded.drafts)
+    fresh_drafts = [d for i, d in enumerate(loaded.drafts) if i not in memo.remembered]
+    keep_links = online or config.ledger_path.is_file()
+
     def check(drafts: Sequence[Draft]) -> list[tuple[list[Finding], list[LinkAt]]]:
         out = []
         for draft in drafts:
             ctx = Context(draft, config, now, published=draft.id in published)
             found = list(run_rules(ctx, chosen))
             # The links travel with the findings: the online pass never parses a body again.
-            out.append((found, checkable_links(ctx) if online else []))
+            out.append((found, checkable_links(ctx) if keep_links else []))
         return out
 
-    guess = {u for d in loaded.drafts for u in quick_urls(d.body)} if online else set()
+    guess: set[str] = set()
+    if online:
+        for index, draft in enumerate(loaded.drafts):
+            known = memo.remembered.get(index)
+            if known is None:
+                guess.update(quick_urls(draft.body))
+            else:
+                guess.update(link.url.strip() for link in known.links)
     # With --online the rules run in forked children while this process asks the network;
     # when the ledger already answers for every link, there is no network to wait for, and
     # the rules are spread over every core as offline.
@@ -128,23 +142,36 @@ def run_check(
     if not waits:
         # Workers fork from here and would each redo this; when the network is awaited, the
         # rules run in children anyway, and warming up here would only delay the first request.
-        _warm_up(loaded.drafts)
-    pending = ChunkMap(check, loaded.drafts, in_parent=not waits,
+        _warm_up(fresh_drafts)
+    pending = ChunkMap(check, fresh_drafts, in_parent=not waits,
                        min_items=ONLINE_MIN_ITEMS if waits else MIN_ITEMS,
                        nice=5 if waits else 0)
     results: dict[str, LinkResult] = {}
     try:
         if online:
             results = _online(guess, config, chosen, progress or OnlineProgress())
-        checked = pending.result()
+        checked = iter(pending.result())
     finally:
         pending.abandon()
+    clock = volatile_rules(chosen)
+    outcomes: list[tuple[list[Finding], list[LinkAt]]] = []
+    learned: dict[int, Remembered] = {}
+    for index, draft in enumerate(loaded.drafts):
+        known = memo.remembered.get(index)
+        if known is None:
+            found, links = next(checked)
+            learned[index] = Remembered([f for f in found if not is_volatile(f)], links)
+        else:
+            ctx = Context(draft, config, now, published=draft.id in published)
+            found, links = [*known.findings, *run_rules(ctx, clock)], known.links
+        outcomes.append((found, links))
+    memo.store(learned)
     if online:
-        missing = {link.url.strip() for _found, links in checked for link in links} - set(results)
+        missing = {link.url.strip() for _found, links in outcomes for link in links} - set(results)
         results.update(_online(missing, config, chosen, progress or OnlineProgress()))
     files: list[FileReport] = []
-    for draft, (found, links) in zip(loaded.drafts, checked, strict=True):
-        report = FileReport(draft.path, draft.id, found, draft.source)
+    for draft, (found, links) in zip(loaded.drafts, outcomes, strict=True):
+        report = FileReport(draft.path, draft.id, list(found), draft.source)
         report.findings.extend(_online_findings(links, results, chosen))
         files.append(report)
     for error in loaded.errors:

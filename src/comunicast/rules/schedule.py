@@ -28,7 +28,7 @@ def _show(when: datetime, ctx: Context) -> str:
 
 
 @rule("schedule.past", Severity.WARNING,
-      _("publish_at in the past on a draft not yet published"))
+      _("publish_at in the past on a draft not yet published"), volatile=True)
 def _past(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     when = ctx.draft.publish_at
     if when is None or ctx.published or when >= ctx.now:
@@ -65,7 +65,7 @@ def _after_deadline(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
 
 
 @rule("schedule.expired", Severity.WARNING,
-      _("deadline, ends_at or expires_at already passed"))
+      _("deadline, ends_at or expires_at already passed"), volatile=True)
 def _expired(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     if ctx.published:
         return  # old, published drafts stay in messages/ as a record; nothing to fix
