@@ -155,14 +155,18 @@ def draft_key(base: hashlib._Hash, draft: Draft) -> str:
 class FindingsCache:
     """The remembered findings of one `check` run's drafts."""
 
-    def __init__(self, config: Config, chosen: dict[str, Setting],
-                 drafts: Sequence[Draft]) -> None:
+    def __init__(self, config: Config, chosen: dict[str, Setting], drafts: Sequence[Draft],
+                 *, online: bool = False) -> None:
         self.ledger_path = config.ledger_path
-        base = run_key(config, chosen)
-        self.keys = [draft_key(base, d) for d in drafts]
         self.remembered: dict[int, Remembered] = {}
         self._stale: list[str] = []
-        self._lookup()
+        #: False when there is no ledger and this run will not create one (offline, fresh clone).
+        self.active = online or self.ledger_path.is_file()
+        self.keys: list[str] = []
+        if self.active:
+            base = run_key(config, chosen)
+            self.keys = [draft_key(base, d) for d in drafts]
+            self._lookup()
 
     def _lookup(self) -> None:
         from comunicast.ledger import Ledger
@@ -193,7 +197,7 @@ class FindingsCache:
 
     def store(self, fresh: dict[int, Remembered]) -> None:
         """Remember the entries computed in this run (by draft index), if the ledger exists."""
-        if not fresh and not self._stale:
+        if not self.active or (not fresh and not self._stale):
             return
         if not self.ledger_path.is_file():
             return  # an offline check never creates the project's state

@@ -114,9 +114,9 @@ def run_check(
         "schedule.expired"].severity else frozenset()
     # Unchanged drafts under an unchanged configuration: their findings (but the clock's) and
     # links come from the ledger; only the other drafts go through the rules.
-    memo = FindingsCache(config, chosen, loaded.drafts)
+    memo = FindingsCache(config, chosen, loaded.drafts, online=online)
     fresh_drafts = [d for i, d in enumerate(loaded.drafts) if i not in memo.remembered]
-    keep_links = online or config.ledger_path.is_file()
+    keep_links = memo.active
 
     def check(drafts: Sequence[Draft]) -> list[tuple[list[Finding], list[LinkAt]]]:
         out = []
