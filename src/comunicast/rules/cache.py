@@ -139,7 +139,7 @@ def run_key(config: Config, chosen: dict[str, Setting]) -> hashlib._Hash:
 def draft_key(base: hashlib._Hash, draft: Draft) -> str:
     """The key of one draft's entry: the run's inputs, the file's place and text, its image."""
     h = base.copy()
-    h.update(b"\0path\0" + str(draft.path.resolve()).encode("utf-8", "surrogateescape"))
+    h.update(b"\0path\0" + os.path.abspath(draft.path).encode("utf-8", "surrogateescape"))
     h.update(b"\0text\0" + draft.source.encode("utf-8", "surrogateescape"))
     if draft.image is not None:
         try:
