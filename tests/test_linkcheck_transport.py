@@ -1,0 +1,334 @@
+"""The link checker's asyncio + h11 transport beneath httpx: real loopback servers (plain, TLS,
+IPv6, misbehaving byte by byte, a proxy), no mocks of httpx or of the transport."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import socket
+import ssl
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+from httpservers import OK_HEAD, LoopbackServer, RawServer, read_request, serving
+
+from comunicast.linkcheck import check_links
+from comunicast.linkcheck_transport import LinkCheckTransport
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No socket left unclosed (ResourceWarning), no task destroyed while pending."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with caplog.at_level(logging.WARNING, logger="asyncio"):
+            yield
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+# --- https -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _server_tls(ca: trustme.CA, *names: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    return context
+
+
+def _client_tls(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()  # hostname and certificate checks on
+    ca.configure_trust(context)
+    return context
+
+
+def test_https_with_a_trusted_certificate(ca: trustme.CA) -> None:
+    with serving("127.0.0.1", tls=_server_tls(ca, "localhost", "127.0.0.1")) as (server,):
+        by_name = f"https://localhost:{server.port}/ok"  # server_hostname is the name
+        urls = [server.url("/ok"), server.url("/missing"), server.url("/same"), by_name]
+        results = check_links(urls, ssl_context=_client_tls(ca))
+    ok, missing, same, named = (results[u] for u in urls)
+    assert (ok.status, ok.broken) == (200, False)
+    assert (missing.status, missing.broken) == (404, True)
+    assert same.status == 200 and same.final_url == server.url("/ok")
+    assert (named.status, named.broken) == (200, False), named
+
+
+@pytest.mark.parametrize("case", ["wrong host", "unknown CA", "default context"])
+def test_https_certificate_not_valid(ca: trustme.CA, case: str) -> None:
+    if case == "wrong host":
+        server_tls, client_tls = _server_tls(ca, "www.comune.esempio.it"), _client_tls(ca)
+    elif case == "unknown CA":
+        server_tls, client_tls = _server_tls(trustme.CA(), "127.0.0.1"), _client_tls(ca)
+    else:  # httpx's context, certifi's CAs: verification is on by default
+        server_tls, client_tls = _server_tls(ca, "127.0.0.1"), None
+    with serving("127.0.0.1", tls=server_tls) as (server,):
+        url = server.url("/ok")
+        result = check_links([url], ssl_context=client_tls, timeout=5)[url]
+        assert server.record.requests == []  # nothing was asked over an untrusted channel
+    assert result.broken and result.status is None
+    assert (result.error or "").startswith("TLS certificate not valid"), result.error
+
+
+def test_tls_context_is_built_only_when_an_https_url_is_met(ca: trustme.CA) -> None:
+    built: list[ssl.SSLContext] = []
+
+    def tls() -> ssl.SSLContext:
+        built.append(_client_tls(ca))
+        return built[-1]
+
+    async def ask(transport: LinkCheckTransport, *urls: str) -> list[int]:
+        async with httpx.AsyncClient(transport=transport) as client:
+            return [(await client.head(u)).status_code for u in urls]
+
+    with serving("127.0.0.1") as (plain,), \
+            serving("127.0.0.1", tls=_server_tls(ca, "127.0.0.1")) as (secure,):
+        transport = LinkCheckTransport(max_connections=2, tls=tls)
+        assert asyncio.run(ask(transport, plain.url("/ok"), plain.url("/missing"))) == [200, 404]
+        assert built == []
+        transport = LinkCheckTransport(max_connections=2, tls=tls)
+        statuses = asyncio.run(ask(transport, plain.url("/ok"), secure.url("/ok"),
+                                   secure.url("/missing")))
+        assert statuses == [200, 200, 404]
+        assert len(built) == 1
+
+
+def test_tls_handshake_that_never_ends_is_cut_by_the_deadline() -> None:
+    closed = threading.Event()
+
+    def silent(sock: socket.socket, n: int) -> None:
+        sock.settimeout(5)
+        while sock.recv(65536):  # the ClientHello, never answered
+            pass
+        closed.set()  # the client closed the socket when its deadline passed
+
+    with RawServer(silent) as server:
+        url = server.url("/ok").replace("http:", "https:")
+        result = check_links([url], timeout=0.3)[url]
+        assert closed.wait(3)
+    assert result.broken and "timeout" in (result.error or "")
+
+
+# --- keep-alive ------------------------------------------------------------------------------
+
+def test_keep_alive_connections_are_reused_within_the_per_host_limit() -> None:
+    with serving("127.0.0.1", delay=0.02) as (server,):
+        urls = [server.url(f"/delay/{i}") for i in range(40)]
+        results = check_links(urls, per_host=4)
+        assert all(r.status == 200 for r in results.values())
+        assert 1 <= server.record.connections <= 4
+        # A HEAD refused (GET asked next, its body never read) does not leak connections.
+        urls = [server.url("/head-405")] + [server.url(f"/delay/again/{i}") for i in range(8)]
+        results = check_links(urls, per_host=2)
+        assert all(r.status == 200 for r in results.values())
+        assert server.record.connections <= 4 + 1 + 2
+
+
+def _keep_alive_then(ending: str, methods: list[bytes]) -> RawServer:
+    """Connection 0 answers once, then ends as `ending` says; later ones answer every request."""
+
+    def script(sock: socket.socket, n: int) -> None:
+        while request := read_request(sock):
+            methods.append(request.split(b" ", 1)[0])
+            assert b"\r\nhost: 127.0.0.1:" in request.lower()  # the non-default port is sent
+            if n == 0 and ending == "Connection: close":
+                sock.sendall(OK_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+                return
+            sock.sendall(OK_HEAD)
+            if n == 0 and ending == "close when idle":
+                return
+            if n == 0 and ending == "close at the next request":
+                # The server's keep-alive timer fires as the next request comes: no answer.
+                methods.append(read_request(sock).split(b" ", 1)[0])
+                return
+
+    return RawServer(script)
+
+
+@pytest.mark.parametrize("ending", ["close when idle", "close at the next request",
+                                    "Connection: close"])
+def test_a_keep_alive_connection_closed_by_the_server_is_replaced(ending: str) -> None:
+    methods: list[bytes] = []
+    with _keep_alive_then(ending, methods) as server:
+        urls = [server.url(f"/pagina/{i}") for i in range(3)]
+        results = check_links(urls, per_host=1, concurrency=1)
+        assert server.errors == []
+        assert server.connections == 2
+    assert [r.status for r in results.values()] == [200, 200, 200], results
+    # The HEAD was asked again on a fresh connection, not given up for a GET.
+    assert set(methods) == {b"HEAD"}
+    assert len(methods) == (4 if ending == "close at the next request" else 3)
+
+
+# --- misbehaving servers ----------------------------------------------------------------------
+
+ANSWERS = {
+    "closed without answering": b"",
+    "closed mid-headers": b"HTTP/1.1 200 OK\r\nContent-Le",
+    "garbage": b"SALVE A TUTTI\r\n\r\n",
+    "bad header": b"HTTP/1.1 200 OK\r\nContent Length: 3\r\n\r\n",
+    # HEAD refused; the GET's answer, a redirect, ends before its body does
+    "closed mid-body": b"HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 10\r\n\r\nab",
+}
+
+
+def _answering(answer: bytes) -> RawServer:
+    def script(sock: socket.socket, n: int) -> None:
+        request = read_request(sock)
+        if request.startswith(b"HEAD") and answer is ANSWERS["closed mid-body"]:
+            sock.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
+        elif request:
+            sock.sendall(answer)
+
+    return RawServer(script)
+
+
+@pytest.mark.parametrize("case", list(ANSWERS))
+def test_broken_answers_are_broken_links_with_a_reason(case: str) -> None:
+    with _answering(ANSWERS[case]) as server:
+        url = server.url("/ok")
+        result = check_links([url], timeout=3)[url]
+        assert server.connections == 2  # HEAD, then GET: both failed the same way
+    assert result.broken and result.status is None
+    assert result.error and "Traceback" not in result.error and "timeout" not in result.error
+    assert len(result.error) < 200, result.error
+
+
+def test_cli_reports_a_garbage_answer_without_a_traceback(tmp_path: Path) -> None:
+    from conftest import MINIMAL_CONFIG, run_cli
+
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(
+        MINIMAL_CONFIG + "rules:\n  links.scheme: off\n  links.deceptive: off\n"
+        "  links.domain: off\n", encoding="utf-8")
+    with _answering(ANSWERS["garbage"]) as server:
+        (root / "messages" / "a.md").write_text(
+            f"---\ntitle: T\nkind: avviso\n---\nVedi {server.url('/ok')}\n", encoding="utf-8")
+        result = run_cli(["check", "--online", "--format", "text"], root)
+    assert result.returncode == 1
+    assert "links.broken" in result.stdout
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "Unclosed" not in result.stderr and "destroyed" not in result.stderr
+
+
+def test_the_body_of_a_get_is_never_downloaded() -> None:
+    closed = threading.Event()
+    sent = [0]
+
+    def script(sock: socket.socket, n: int) -> None:
+        request = read_request(sock)
+        if request.startswith(b"HEAD"):
+            sock.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            request = read_request(sock)
+            if not request:
+                return
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n")
+        sock.settimeout(5)
+        try:
+            while sent[0] < 100_000_000:
+                sent[0] += sock.send(b"x" * 65536)
+        except OSError:
+            closed.set()  # the client closed the connection instead of reading on
+
+    with RawServer(script) as server:
+        url = server.url("/grande")
+        result = check_links([url], timeout=5)[url]
+        assert closed.wait(5)
+    assert result.status == 200 and not result.broken
+    assert sent[0] < 20_000_000
+
+
+def test_the_deadline_closes_the_connection_it_interrupts() -> None:
+    closed = threading.Event()
+
+    def script(sock: socket.socket, n: int) -> None:
+        if n == 0:  # never answers: the client's deadline passes
+            assert read_request(sock).startswith(b"HEAD /lento ")
+            sock.settimeout(5)
+            if sock.recv(1) == b"":
+                closed.set()
+            return
+        # The next URL comes on a new connection once the first is given up, and by then the
+        # first is closed: not forgotten until the end of the run, nor kept for reuse.
+        assert read_request(sock).startswith(b"HEAD /pronto ")
+        assert closed.wait(2)
+        sock.sendall(OK_HEAD)
+
+    with RawServer(script) as server:
+        slow, ready = server.url("/lento"), server.url("/pronto")
+        results = check_links([slow, ready], timeout=0.5, per_host=1)
+        assert server.errors == []
+        assert server.connections == 2
+    assert results[slow].broken and "timeout" in (results[slow].error or "")
+    assert results[ready].status == 200
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+def test_ipv6_loopback() -> None:
+    try:
+        server = LoopbackServer("::1").start()
+    except OSError:
+        pytest.skip("this machine cannot bind ::1")
+    try:
+        urls = [server.url("/ok"), server.url("/same"), server.url("/missing")]
+        assert urls[0].startswith("http://[::1]:")
+        results = check_links(urls)
+    finally:
+        server.stop()
+    assert [results[u].status for u in urls] == [200, 200, 404]
+    assert results[urls[1]].final_url == urls[0]
+
+
+def test_unknown_hosts_are_dns_failures_even_when_not_ascii() -> None:
+    urls = ["http://comune.invalid/albo", "http://città-di-prova.invalid/albo"]
+    results = check_links(urls, timeout=5)
+    for url in urls:
+        assert results[url].broken and results[url].error == "host not found (DNS)", results[url]
+
+
+def test_a_request_body_is_refused() -> None:
+    async def post() -> None:
+        transport = LinkCheckTransport(max_connections=1, tls=ssl.create_default_context)
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.post("http://127.0.0.1:9/modulo", content=b"nome=Mario")
+
+    with pytest.raises(ValueError, match="without a body"):
+        asyncio.run(post())
+
+
+# --- proxies ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_a_proxy_named_by_the_environment_is_used(no_proxy_environment: pytest.MonkeyPatch,
+                                                  ) -> None:
+    with serving("127.0.0.1") as (proxy,), serving("127.0.0.2") as (direct,):
+        no_proxy_environment.setenv("HTTP_PROXY", proxy.url(""))
+        no_proxy_environment.setenv("NO_PROXY", "127.0.0.2")
+        through, around = "http://www.comune.esempio.invalid/ok", direct.url("/ok")
+        results = check_links([through, around])
+        asked_proxy = [(m, p) for m, p, _ua in proxy.record.requests]
+        asked_direct = [(m, p) for m, p, _ua in direct.record.requests]
+    assert results[through].status == 200 and results[around].status == 200
+    assert asked_proxy == [("HEAD", through)]  # absolute form: a proxy request
+    assert asked_direct == [("HEAD", "/ok")]  # NO_PROXY honoured
