@@ -3,12 +3,13 @@
 
 Usage:
   python benchmarks/check.py [--drafts 1000] [--runs 3]            offline rules
-  python benchmarks/check.py --online [--urls 500] [--origins 10] [--delay 0.1]
+  python benchmarks/check.py --online [--runs 3] [--urls 500] [--origins 10] [--delay 0.1]
 
 Offline: N realistic drafts (Italian text, links, lists, some images, schedules) in a temporary
 project; target for 1,000 drafts: ≤ 2.0 s and ≤ 200 MB. Online: 500 distinct URLs spread over
 10 loopback origins (127.0.0.1 … 127.0.0.10), each answering after 100 ms; target ≤ 2.0 s on the
-first run and ≤ 0.5 s with no request at all on a second run within the TTL (the ledger cache).
+first run and ≤ 0.5 s with no request at all on a second run within the TTL (the ledger cache);
+each round starts from an empty cache (no `.comunicast/`).
 Peak memory is the child's maximum resident set size (os.wait4), interpreter included.
 """
 
@@ -19,6 +20,7 @@ import asyncio
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -221,28 +223,38 @@ def online(args: argparse.Namespace) -> None:
     drafts = args.urls // per_draft
     url_lists = [[f"{bases[(d * per_draft + k) % len(bases)]}/pagina/{d}/{k}"
                   for k in range(per_draft)] for d in range(drafts)]
+    firsts: list[tuple[float, float, int, float]] = []
+    seconds: list[tuple[float, float, int, float]] = []
+    requests_first: list[int] = []
+    requests_second: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_project(root, drafts, url_lists, online=True)
         cmd = [*comunicast_exe(), "check", "--online", "--format", "json"]
         run_command([*comunicast_exe(), "check", "--format", "json"], root)  # warm .pyc and the OS cache
-        origins.requests = 0
-        first = run_command(cmd, root)
-        requests_first = origins.requests
-        origins.requests = 0
-        second = run_command(cmd, root)
-        requests_second = origins.requests
+        for _round in range(args.runs):
+            shutil.rmtree(root / ".comunicast", ignore_errors=True)  # an empty cache
+            origins.requests = 0
+            firsts.append(run_command(cmd, root))
+            requests_first.append(origins.requests)
+            origins.requests = 0
+            seconds.append(run_command(cmd, root))
+            requests_second.append(origins.requests)
         if args.keep:
             keep = Path(args.keep)
             shutil.rmtree(keep, ignore_errors=True)
             shutil.copytree(root, keep)
     origins.stop()
     print(f"online: {args.urls} URLs over {args.origins} origins answering after "
-          f"{args.delay * 1000:.0f} ms, {drafts} drafts")
-    print(f"  first run:  {first[0]:.2f} s ({first[3]:.2f} s CPU), peak {first[1]:.0f} MB, {requests_first} requests "
-          f"(exit {first[2]})")
-    print(f"  second run: {second[0]:.2f} s ({second[3]:.2f} s CPU), peak {second[1]:.0f} MB, {requests_second} requests "
-          f"(exit {second[2]})")
+          f"{args.delay * 1000:.0f} ms, {drafts} drafts, {args.runs} rounds")
+    for name, runs, requests in (("first run ", firsts, requests_first),
+                                 ("second run", seconds, requests_second)):
+        walls = sorted(r[0] for r in runs)
+        median = walls[len(walls) // 2]
+        print(f"  {name}: median {median:.2f} s (min {walls[0]:.2f}, max {walls[-1]:.2f}), "
+              f"CPU {statistics.median(r[3] for r in runs):.2f} s, peak "
+              f"{max(r[1] for r in runs):.0f} MB, requests per run {sorted(set(requests))}, "
+              f"exit codes {sorted({r[2] for r in runs})}")
 
 
 def main() -> None:
