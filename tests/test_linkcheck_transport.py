@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import socket
 import ssl
@@ -298,6 +299,40 @@ def test_unknown_hosts_are_dns_failures_even_when_not_ascii() -> None:
     results = check_links(urls, timeout=5)
     for url in urls:
         assert results[url].broken and results[url].error == "host not found (DNS)", results[url]
+
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "99999999999999999999"])
+def test_a_redirect_to_a_port_out_of_range_is_a_broken_link(port: str) -> None:
+    """httpx accepts any number as a port; asyncio's connect then fails with OverflowError or
+    IndexError (not OSError), which ended the whole run. A server's redirect is enough."""
+    with serving("127.0.0.1") as (server,):
+        server.away_to = f"http://127.0.0.1:{port}/ok"
+        url = server.url("/away")
+        result = check_links([url], timeout=3)[url]
+    assert result.broken and result.status is None
+    assert result.error and "port" in result.error and "Traceback" not in result.error
+
+
+def test_cli_reports_a_redirect_to_a_port_out_of_range_as_a_broken_link(tmp_path: Path) -> None:
+    from conftest import MINIMAL_CONFIG, run_cli
+
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(
+        MINIMAL_CONFIG + "rules:\n  links.scheme: off\n  links.deceptive: off\n"
+        "  links.domain: off\n", encoding="utf-8")
+    with serving("127.0.0.1") as (server,):
+        server.away_to = "http://127.0.0.1:70000/ok"
+        (root / "messages" / "a.md").write_text(
+            f"---\ntitle: T\nkind: avviso\n---\nVedi {server.url('/away')}\n",
+            encoding="utf-8")
+        result = run_cli(["check", "--online", "--format", "json"], root)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    [finding] = [f for f in json.loads(result.stdout)["files"][0]["findings"]
+                 if f["rule"] == "links.broken"]
+    assert "70000" in finding["message"]
 
 
 def test_a_request_body_is_refused() -> None:

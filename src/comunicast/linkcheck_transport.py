@@ -245,7 +245,12 @@ class LinkCheckTransport(httpx.AsyncBaseTransport):
         headers = request.headers
         if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
             raise ValueError("the link-check transport sends requests without a body only")
-        key = (scheme, host, url.port or _DEFAULT_PORTS[scheme])
+        port = _DEFAULT_PORTS[scheme] if url.port is None else url.port
+        if not 0 < port < 65536:
+            # httpx takes any number as a port (a redirect's Location can carry one), and
+            # asyncio's connect fails on it with OverflowError or IndexError, not an OSError.
+            raise httpx.ConnectError(f"port {port} is out of range (1-65535)")
+        key = (scheme, host, port)
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = _Pool(self.max_connections)
