@@ -174,12 +174,17 @@ class Ledger:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, migrations: Sequence[tuple[str, list[str]]] | None = None) -> Ledger:
-        """Open (creating folders and file), switch to WAL, and apply pending migrations."""
+    def open(cls, path: Path, *, migrations: Sequence[tuple[str, list[str]]] | None = None,
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Ledger:
+        """Open (creating folders and file), switch to WAL, and apply pending migrations.
+
+        `busy_timeout_ms`: how long to wait for another process's write lock, migrations
+        included (a caller to whom the ledger is optional waits less).
+        """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
-                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                 check_same_thread=False,
             )
         except (OSError, sqlite3.Error) as exc:
@@ -188,7 +193,7 @@ class Ledger:
             ) from None
         conn.row_factory = sqlite3.Row
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             # FULL: a claim must survive a power cut, not only a crash of this process.
             conn.execute("PRAGMA synchronous = FULL")

@@ -36,13 +36,19 @@ if TYPE_CHECKING:
     from comunicast.drafts import Draft
 
 #: Names the layout of keys and entries; change it when either changes.
-KEY_VERSION = "comunicast-findings-v1"
+KEY_VERSION = "comunicast-findings-v2"
 #: Entries unused for this long are forgotten (drafts edited or removed long ago).
 FORGET_AFTER = 30 * 86400.0
 #: A remembered entry is marked as used again at most this often (a cached run stays read-only).
 TOUCH_EVERY = 86400.0
 #: Adapters shipped with comunicast: their limits are part of its code, already in the key.
 BUILTIN_ADAPTERS = frozenset({"console", "outbox", "webhook", "waha", "telegram"})
+#: Libraries whose behaviour decides findings: the Markdown parser (links, unsupported
+#: constructs), the image library (format, EXIF), the YAML and validation of drafts. An upgrade
+#: of one of them alone leaves comunicast's version and files as they were.
+LIBRARIES = ("markdown_it", "mdurl", "PIL", "yaml", "pydantic", "pydantic_core")
+#: How long storing waits for another process's write lock (a `publish` recording a claim).
+STORE_BUSY_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,22 @@ def _code_fingerprint() -> list[tuple[str, int, int]]:
     return found
 
 
+def _library_fingerprint() -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of each library's `__init__` as installed: installing another
+    version writes it anew. Found without importing them (a cached check never needs them)."""
+    from importlib.util import find_spec
+
+    found = []
+    for name in LIBRARIES:
+        try:
+            spec = find_spec(name)
+            st = os.stat(spec.origin) if spec is not None and spec.origin else None
+        except (ImportError, ValueError, OSError):
+            st = None
+        found.append((name, st.st_size, st.st_mtime_ns) if st else (name, -1, -1))
+    return found
+
+
 def _plugin_limits(config: Config) -> list[tuple[str, str]]:
     """The limits of senders served by plugin adapters (their code is not ours to fingerprint)."""
     from comunicast.senders.registry import limits_for
@@ -124,6 +146,7 @@ def run_key(config: Config, chosen: dict[str, Setting]) -> hashlib._Hash:
         "comunicast": __version__,
         "python": list(sys.version_info[:2]),
         "code": _code_fingerprint(),
+        "libraries": _library_fingerprint(),
         # Rules read the configuration's values (domains, allow list, render options,
         # senders, language); `${VAR}` is only ever resolved in sender options, which no rule
         # reads, so the validated configuration as written is the whole input.
@@ -144,7 +167,9 @@ def draft_key(base: hashlib._Hash, draft: Draft) -> str:
     if draft.image is not None:
         try:
             st = os.stat(draft.image)
-            image = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+            # ctime too: a file rewritten in place with its mtime set back (`cp -p`,
+            # `touch -r`, `rsync -t --inplace`) keeps size, mtime and inode.
+            image = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
         except OSError as exc:
             image = f"unreadable:{exc.errno}"
         h.update(b"\0image\0" + str(draft.image).encode("utf-8", "surrogateescape")
@@ -204,8 +229,9 @@ class FindingsCache:
         from comunicast.ledger import Ledger
 
         try:
-            with Ledger.open(self.ledger_path) as ledger:
-                ledger.conn.execute("PRAGMA busy_timeout = 2000")  # never hold a check for long
+            # Never hold a check for long, not even while a ledger from before the cache
+            # waits for the write lock its upgrade needs.
+            with Ledger.open(self.ledger_path, busy_timeout_ms=STORE_BUSY_MS) as ledger:
                 ledger.check_cache_put_many(
                     ((self.keys[i], entry.dumps()) for i, entry in fresh.items()),
                     touch=self._stale, forget_before=time.time() - FORGET_AFTER,
