@@ -164,8 +164,10 @@ def _leave(code: object) -> None:
     Every file comunicast writes is closed or renamed in place before this point, and the ledger
     is closed by its owner; only the standard streams and logging handlers are still buffered.
     Under a tracer, profiler or coverage tool the normal exit is kept, so their reports are
-    written.
+    written. Sender plugins are not ours: their atexit handlers run here (logging's shutdown
+    is one), and while a thread one started is still running, the normal exit waits for it.
     """
+    import atexit
     import os
 
     if code is None:
@@ -177,10 +179,13 @@ def _leave(code: object) -> None:
         status = 1
     if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
         sys.exit(status)
-    if "logging" in sys.modules:
-        import logging
+    if "threading" in sys.modules:
+        import threading
 
-        logging.shutdown()
+        main = threading.main_thread()
+        if any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate()):
+            sys.exit(status)
+    atexit._run_exitfuncs()  # a fraction of a millisecond: logging's shutdown and little else
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
