@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import run_cli, write
 from PIL import Image
-from test_check_cache import DRAFT, NOW, _check, _entries, _findings, cached_project  # noqa: F401
+from test_check_cache import NOW, _check, _entries, _findings, cached_project  # noqa: F401
 
 from comunicast.config import load_config
 from comunicast.ledger import MIGRATIONS, Ledger
