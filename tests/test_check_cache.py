@@ -118,10 +118,15 @@ def test_an_offline_check_without_a_ledger_writes_nothing(project: Path) -> None
     assert _check(project) == first
 
 
-def test_a_damaged_entry_is_checked_again_and_replaced(cached_project: Path) -> None:
+@pytest.mark.parametrize("damage", [
+    '{"f": [[1, 2]]',  # cut short
+    '{"f": [["style.burocratese", 1, "m", "7", null, null, 1]], "l": []}',  # a line as text
+    '{"f": [], "l": [["https://x.it", null, 1, true, 1, 1]]}',  # a column that is a boolean
+])
+def test_a_damaged_entry_is_checked_again_and_replaced(cached_project: Path, damage: str) -> None:
     first = _check(cached_project)
     with sqlite3.connect(cached_project / ".comunicast" / "ledger.sqlite3") as conn:
-        conn.execute("UPDATE check_cache SET data = '{\"f\": [[1, 2]]'")
+        conn.execute("UPDATE check_cache SET data = ?", (damage,))
     assert _check(cached_project) == first
     [(_key, data)] = _entries(cached_project)
     assert json.loads(data)["f"]

@@ -181,3 +181,16 @@ def test_the_installed_command_flushes_everything_before_its_fast_exit(tmp_path:
     assert len(report["files"]) == 150
     broken = run_cli(["check", "--format", "json", "nessuna-cartella"], tmp_path)
     assert broken.returncode == 3 and "nessuna-cartella" in broken.stderr
+
+
+def test_main_called_from_python_raises_systemexit_instead_of_ending_the_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from comunicast.cli.app import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    with pytest.raises(SystemExit) as failed:
+        main(["check", "nessuna-cartella"])  # no comunicast.yaml here: a configuration error
+    assert failed.value.code == 3

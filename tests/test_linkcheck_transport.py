@@ -367,3 +367,17 @@ def test_a_proxy_named_by_the_environment_is_used(no_proxy_environment: pytest.M
     assert results[through].status == 200 and results[around].status == 200
     assert asked_proxy == [("HEAD", through)]  # absolute form: a proxy request
     assert asked_direct == [("HEAD", "/ok")]  # NO_PROXY honoured
+
+
+def test_behind_a_proxy_an_odd_redirect_is_still_only_a_broken_link(
+        no_proxy_environment: pytest.MonkeyPatch) -> None:
+    """httpx's own transport (used behind a proxy) fails on a port out of range with an error
+    that is neither an httpx nor an OS error: that link is broken, the others are checked."""
+    with serving("127.0.0.2") as (proxy,):
+        no_proxy_environment.setenv("HTTP_PROXY", proxy.url(""))
+        no_proxy_environment.setenv("NO_PROXY", "127.0.0.1")  # the redirect goes direct
+        proxy.away_to = "http://127.0.0.1:70000/ok"
+        odd, fine = "http://www.comune.esempio.invalid/away", "http://www.comune.esempio.invalid/ok"
+        results = check_links([odd, fine], timeout=3)
+    assert results[odd].broken and results[odd].status is None and results[odd].error
+    assert results[fine].status == 200 and not results[fine].broken

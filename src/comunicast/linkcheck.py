@@ -216,6 +216,9 @@ class _Checker:
         except (httpx.InvalidURL, ValueError) as exc:  # bad IPv6 or IDNA host: no request
             return LinkResult(url, None, None, _("the address cannot be read ({reason})").format(
                 reason=exc))
+        except Exception as exc:  # noqa: BLE001 - one odd server never stops the other links
+            # e.g. httpx's own transport (behind a proxy) failing on a redirect to port 70000
+            return LinkResult(url, None, None, _describe(exc, self.timeout))
         finally:
             self.done += 1
             if self.progress is not None:

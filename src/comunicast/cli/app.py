@@ -148,9 +148,16 @@ def report_error(exc: ComunicastError) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `comunicast` command: the one error → exit-code boundary."""
-    try:
+    """Entry point of the `comunicast` command: the one error → exit-code boundary.
+
+    As the console script (no `argv`), the process ends as soon as the work is done (`_leave`);
+    called from Python with an `argv`, it raises SystemExit like any command-line function.
+    """
+    if argv is not None:
         _main(argv)
+        sys.exit(0)
+    try:
+        _main(None)
     except SystemExit as exc:
         _leave(exc.code)
     _leave(0)

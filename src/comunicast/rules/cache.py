@@ -74,7 +74,24 @@ class Remembered:
         findings = [Finding(rule, Severity(sev), msg, line, col, sug, span)
                     for rule, sev, msg, line, col, sug, span in raw["f"]]
         links = [LinkAt(*item) for item in raw["l"]]
+        # Well-formed JSON of the wrong types (a hand edit) must not reach the sorting and
+        # printing of findings: such an entry is treated as damaged, and checked again.
+        for f in findings:
+            if not (isinstance(f.rule, str) and isinstance(f.message, str)
+                    and _place(f.line) and _place(f.column) and isinstance(f.span, int)
+                    and (f.suggestion is None or isinstance(f.suggestion, str))):
+                raise TypeError("not a remembered finding")
+        for link in links:
+            if not (isinstance(link.url, str) and all(
+                    _place(x) for x in (link.line, link.column, link.url_line, link.url_column))
+                    and (link.label is None or isinstance(link.label, str))):
+                raise TypeError("not a remembered link")
         return cls(findings, links)
+
+
+def _place(value: object) -> bool:
+    """A 1-based line or column, or None."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def volatile_rules(chosen: dict[str, Setting]) -> dict[str, Setting]:
