@@ -361,12 +361,7 @@ def check_links(
             on_start(len(todo))
         if todo:
             import asyncio  # only when a request is needed: a fully cached run stays light
-            import gc
 
-            # Everything imported and loaded so far lives as long as the process: set it apart
-            # from the garbage collector, whose full passes over it would otherwise stall a
-            # wave of answers for tens of milliseconds.
-            gc.freeze()
             fetched = asyncio.run(_run(todo, timeout=timeout, per_host=per_host,
                                        concurrency=concurrency, agent=user_agent(contact),
                                        progress=progress, ssl_context=ssl_context))
