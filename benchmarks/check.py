@@ -210,10 +210,20 @@ def offline(args: argparse.Namespace) -> None:
         cmd = [*comunicast_exe(), "check", "--format", "json"]
         run_command(cmd, root)  # warm the OS cache and .pyc files
         results = [run_command(cmd, root) for _ in range(args.runs)]
-    best = min(results, key=lambda r: r[0])
-    print(f"offline: {args.drafts} drafts: best of {args.runs}: {best[0]:.2f} s wall "
-          f"({best[3]:.2f} s CPU), peak {best[1]:.0f} MB (exit {best[2]}); all runs: "
-          + ", ".join(f"{r[0]:.2f} s" for r in results))
+        # A project that has published once has a ledger: `check` then remembers the findings
+        # of unchanged drafts (the cron case). The first such run fills the cache.
+        from comunicast.ledger import Ledger
+
+        Ledger.open(root / ".comunicast" / "ledger.sqlite3").close()
+        filling = run_command(cmd, root)
+        cached = [run_command(cmd, root) for _ in range(args.runs)]
+    for name, runs in (("offline", results), ("offline, findings cached", cached)):
+        best = min(runs, key=lambda r: r[0])
+        print(f"{name}: {args.drafts} drafts: best of {args.runs}: {best[0]:.2f} s wall "
+              f"({best[3]:.2f} s CPU), peak {best[1]:.0f} MB (exit {best[2]}); all runs: "
+              + ", ".join(f"{r[0]:.2f} s" for r in runs))
+        if name == "offline":
+            print(f"  (then a ledger was created; the run filling its cache took {filling[0]:.2f} s)")
 
 
 def online(args: argparse.Namespace) -> None:
