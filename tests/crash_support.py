@@ -132,9 +132,13 @@ def concurrent_due(root: Path, drafts: int, processes: int) -> tuple[Counter[str
             for _ in range(processes)
         ]
         codes = []
+        said = []
         for proc in procs:
-            proc.communicate(timeout=300)
+            out, err = proc.communicate(timeout=300)
             codes.append(proc.returncode)
+            said.append(f"exit {proc.returncode}\n{err}{out}")
         counts = Counter(d.key for d in hook.deliveries)
     sent = sum(1 for r in rows(root) if r["state"] == "sent")
+    if any(codes):  # what a failing run said, for the assertion's message
+        print("\n---\n".join(said))
     return counts, codes, sent
