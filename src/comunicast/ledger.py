@@ -160,6 +160,28 @@ def _unusable(path: Path, exc: sqlite3.Error) -> ConfigError:
     )
 
 
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """`PRAGMA journal_mode = WAL`, tried again while another process holds the lock it needs.
+
+    Runs that start together on a brand-new ledger (cron and a person, or overlapping cron
+    jobs) each switch it from SQLite's initial rollback journal to WAL. Each holds a read lock
+    and wants the exclusive one: a deadlock, which SQLite resolves by answering one of them
+    "database is locked" at once, without the busy timeout's wait. The switch is idempotent.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    pause = 0.002
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
@@ -194,7 +216,7 @@ class Ledger:
         conn.row_factory = sqlite3.Row
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(conn, busy_timeout_ms)
             # FULL: a claim must survive a power cut, not only a crash of this process.
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
