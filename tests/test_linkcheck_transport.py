@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import ssl
+import subprocess
 import threading
 import warnings
 from collections.abc import Iterator
@@ -207,7 +208,8 @@ def test_broken_answers_are_broken_links_with_a_reason(case: str) -> None:
     assert len(result.error) < 200, result.error
 
 
-def test_cli_reports_a_garbage_answer_without_a_traceback(tmp_path: Path) -> None:
+def _check_online(tmp_path: Path, url: str, output: str) -> subprocess.CompletedProcess[str]:
+    """The installed `comunicast check --online` on one draft linking `url` (on loopback)."""
     from conftest import MINIMAL_CONFIG, run_cli
 
     root = tmp_path / "p"
@@ -215,10 +217,14 @@ def test_cli_reports_a_garbage_answer_without_a_traceback(tmp_path: Path) -> Non
     (root / "comunicast.yaml").write_text(
         MINIMAL_CONFIG + "rules:\n  links.scheme: off\n  links.deceptive: off\n"
         "  links.domain: off\n", encoding="utf-8")
+    (root / "messages" / "a.md").write_text(
+        f"---\ntitle: T\nkind: avviso\n---\nVedi {url}\n", encoding="utf-8")
+    return run_cli(["check", "--online", "--format", output], root)
+
+
+def test_cli_reports_a_garbage_answer_without_a_traceback(tmp_path: Path) -> None:
     with _answering(ANSWERS["garbage"]) as server:
-        (root / "messages" / "a.md").write_text(
-            f"---\ntitle: T\nkind: avviso\n---\nVedi {server.url('/ok')}\n", encoding="utf-8")
-        result = run_cli(["check", "--online", "--format", "text"], root)
+        result = _check_online(tmp_path, server.url("/ok"), "text")
     assert result.returncode == 1
     assert "links.broken" in result.stdout
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
@@ -315,19 +321,9 @@ def test_a_redirect_to_a_port_out_of_range_is_a_broken_link(port: str) -> None:
 
 
 def test_cli_reports_a_redirect_to_a_port_out_of_range_as_a_broken_link(tmp_path: Path) -> None:
-    from conftest import MINIMAL_CONFIG, run_cli
-
-    root = tmp_path / "p"
-    (root / "messages").mkdir(parents=True)
-    (root / "comunicast.yaml").write_text(
-        MINIMAL_CONFIG + "rules:\n  links.scheme: off\n  links.deceptive: off\n"
-        "  links.domain: off\n", encoding="utf-8")
     with serving("127.0.0.1") as (server,):
         server.away_to = "http://127.0.0.1:70000/ok"
-        (root / "messages" / "a.md").write_text(
-            f"---\ntitle: T\nkind: avviso\n---\nVedi {server.url('/away')}\n",
-            encoding="utf-8")
-        result = run_cli(["check", "--online", "--format", "json"], root)
+        result = _check_online(tmp_path, server.url("/away"), "json")
     assert result.returncode == 1, result.stderr
     assert "internal error" not in result.stderr
     [finding] = [f for f in json.loads(result.stdout)["files"][0]["findings"]
