@@ -30,6 +30,13 @@ class Limits:
     min_interval: float = 0.0
 
 
+#: What a WhatsApp Channel update accepts (text 4,096 characters, a caption 1,024, one image up
+#: to 5 MB). The adapters that produce WhatsApp text start from it, adding their own behaviour
+#: (`dataclasses.replace`), so the platform's facts stand in one place.
+WHATSAPP = Limits(target="whatsapp", max_text=4096, max_caption=1024, images=True,
+                  max_image_bytes=5 * 1024 * 1024)
+
+
 class SenderOptions(BaseModel):
     """Options every adapter takes; adapters subclass this with their own."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from comunicast.senders.base import Limits, Message, Receipt, SenderOptions
+from comunicast.senders.base import WHATSAPP, Limits, Message, Receipt, SenderOptions
 
 if TYPE_CHECKING:
     from comunicast.config import Config
@@ -19,7 +19,7 @@ class ConsoleSender:
     """Writes the WhatsApp-ready text to stdout, framed so it can be copied by hand."""
 
     name: ClassVar[str] = "console"
-    limits: ClassVar[Limits] = Limits(target="whatsapp", images=True)
+    limits: ClassVar[Limits] = WHATSAPP
     Options: ClassVar[type[SenderOptions]] = ConsoleOptions
 
     def __init__(self, instance: str, options: Any, config: Config) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,7 +21,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field
 
 from comunicast.i18n import _
-from comunicast.senders.base import Limits, Message, NotDelivered, Receipt, SenderOptions
+from comunicast.senders.base import (
+    WHATSAPP,
+    Limits,
+    Message,
+    NotDelivered,
+    Receipt,
+    SenderOptions,
+)
 from comunicast.senders.media import read_image
 
 if TYPE_CHECKING:
@@ -83,16 +91,8 @@ class OutboxSender:
     """Writes `<draft_id>.<sender>.json` (and the image copy) into the configured folder."""
 
     name: ClassVar[str] = "outbox"
-    limits: ClassVar[Limits] = Limits(
-        target="whatsapp",
-        max_text=4096,
-        max_caption=1024,
-        images=True,
-        max_image_bytes=5 * 1024 * 1024,
-        # Writing the same publication again replaces its file: retrying cannot duplicate it.
-        idempotency=True,
-        min_interval=0.0,
-    )
+    # Writing the same publication again replaces its file: retrying cannot duplicate it.
+    limits: ClassVar[Limits] = replace(WHATSAPP, idempotency=True)
     Options: ClassVar[type[SenderOptions]] = OutboxOptions
 
     def __init__(self, instance: str, options: Any, config: Config) -> None:

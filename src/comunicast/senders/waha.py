@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, SecretStr, field_validator
 
 from comunicast.i18n import _
-from comunicast.senders.base import Limits, MaybeDelivered, Message, Receipt, SenderOptions
+from comunicast.senders.base import (
+    WHATSAPP,
+    Limits,
+    MaybeDelivered,
+    Message,
+    Receipt,
+    SenderOptions,
+)
 from comunicast.senders.http import Scrubber, check_url, classify, json_body, make_client, post
 from comunicast.senders.media import read_image
 
@@ -60,15 +68,8 @@ class WahaSender:
     """Posts to a WhatsApp Channel through WAHA; the remote id is WhatsApp's message id."""
 
     name: ClassVar[str] = "waha"
-    limits: ClassVar[Limits] = Limits(
-        target="whatsapp",
-        max_text=4096,
-        max_caption=1024,
-        images=True,
-        max_image_bytes=5 * 1024 * 1024,
-        idempotency=False,
-        min_interval=3.0,
-    )
+    # WAHA's send API takes no idempotency key; posts are spaced 3 s apart unless configured.
+    limits: ClassVar[Limits] = replace(WHATSAPP, idempotency=False, min_interval=3.0)
     Options: ClassVar[type[SenderOptions]] = WahaOptions
 
     def __init__(self, instance: str, options: Any, config: Config) -> None:
