@@ -467,3 +467,42 @@ def test_dry_run_edit_and_withdraw_send_nothing(tmp_path: Path, wa: FakeWaha) ->
     code, doc, _ = run_json(root, "withdraw", "ponte", "--reason", "x", "--dry-run")
     assert code == 0 and states(doc) == {"whatsapp": "dry-run"}
     assert wa.corrections == [] and actions(root) == []
+
+
+def test_sigkill_during_an_edit_and_a_withdrawal_then_rerun(tmp_path: Path) -> None:
+    from crash_support import correction_crash_trials
+
+    report = correction_crash_trials(tmp_path, 2, seed=7)
+    assert report.problems == [] and report.trials == 2 and report.new_messages == 0
+
+
+def test_secrets_stay_masked_in_every_edit_and_withdrawal_error_path(tmp_path: Path) -> None:
+    from test_publish_faults import CANARY_KEY, CANARY_SECRET, CANARY_TOKEN, Runs
+
+    with FakeWaha(api_key=CANARY_KEY) as wa, FakeTelegram(token=CANARY_TOKEN) as tg, \
+            FakeWebhook(secret=CANARY_SECRET) as hook:
+        root = make_project(tmp_path, {
+            "whatsapp": waha(wa.url, timeout=1), "telegram": telegram(tg.url, timeout=1),
+            "hook": webhook(hook.url + "/hook", timeout=1),
+        }, publish={"retry_budget": 4, "max_attempts": 2})
+        runs = Runs(root)
+        path = draft(root, "ponte", body=FIRST)
+        code, _, err = runs.json("publish", str(path))
+        assert code == 0, err
+        draft(root, "ponte", body=SECOND)
+        # Every kind of failure at once: a 500 (in doubt), a refusal quoting the request, a
+        # read timeout.
+        wa.default = Reply.error(500, f"internal error for key {CANARY_KEY}")
+        tg.default = Reply.error(400, f"Bad Request: bot{CANARY_TOKEN} is not allowed")
+        hook.default = Reply.slow(2, deliver=False)
+        code, doc, _ = runs.json("publish", str(path), "--edit")
+        assert code == 5
+        assert states(doc) == {"whatsapp": "unknown", "telegram": "failed", "hook": "unknown"}
+        runs("log")
+        for sender in ("whatsapp", "hook"):
+            assert runs("resolve", "ponte", "--sender", sender, "--as", "failed").returncode == 0
+        code, doc, _ = runs.json("withdraw", "ponte", "--reason", "Annullato")
+        assert code == 5 and set(states(doc).values()) <= {"unknown", "failed"}
+        runs("--debug", "withdraw", "ponte", "--reason", "Annullato")
+        runs("--debug", "publish", str(path), "--edit")
+        runs.assert_no_secrets()
