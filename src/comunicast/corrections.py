@@ -112,11 +112,12 @@ def _when(value: datetime | None, tz: tzinfo) -> str:
 
 def remember_payload(ledger: Ledger, pub: Publication, message: Message) -> None:
     """Record what a claimed publication carries, so a later edit can compare its image."""
-    ledger.remember_payload(
-        pub.id, target=message.target, text=message.text,
-        image_sha256=file_sha256(message.image) if message.image is not None else None,
-        image_alt=message.image_alt,
-    )
+    try:
+        image = file_sha256(message.image) if message.image is not None else None
+    except OSError:  # gone since planning: the send reports it; an edit will be refused
+        return
+    ledger.remember_payload(pub.id, target=message.target, text=message.text,
+                            image_sha256=image, image_alt=message.image_alt)
 
 
 # -- running edits and withdrawals ---------------------------------------------------------------
@@ -195,7 +196,7 @@ class Corrector(Publisher):
             assert pub.remote_id is not None
             claim = self.ledger.claim_action(
                 pub.id, "edit", revision=msg.revision, remote_id=pub.remote_id, text=msg.text,
-                run_token=self.run_token, pid=os.getpid(),
+                plain=msg.plain, run_token=self.run_token, pid=os.getpid(),
             )
             if claim.decision == "blocked":
                 assert claim.blocking is not None
@@ -274,7 +275,10 @@ class Corrector(Publisher):
                 "the ledger has no record of the image this message was sent with (it was "
                 "published before this version of comunicast), so it cannot be edited safely; "
                 "send the new text with --republish")), None
-        new_image = file_sha256(msg.image) if msg.image is not None else None
+        try:
+            new_image = file_sha256(msg.image) if msg.image is not None else None
+        except OSError:
+            new_image = "unreadable"
         if payload.image_sha256 != new_image:
             return replace(base, error=_(
                 "the image changed (or was added or removed): a published message's image "

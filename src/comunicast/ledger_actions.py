@@ -40,6 +40,7 @@ MIGRATION_0006: tuple[str, list[str]] = (
             revision TEXT NOT NULL,
             remote_id TEXT,
             text TEXT,
+            plain TEXT,
             reason TEXT,
             state TEXT NOT NULL CHECK (state IN ('sending', 'done', 'failed', 'unknown')),
             attempts INTEGER NOT NULL DEFAULT 0,
@@ -79,8 +80,10 @@ class Action:
     revision: str
     #: The platform's id of the message it changes.
     remote_id: str | None
-    #: Edit: the new text as sent to the publication's target.
+    #: Edit: the new text as sent to the publication's target, and its plain rendering (the
+    #: archive site shows that for targets whose text is markup of their own, e.g. HTML).
     text: str | None
+    plain: str | None
     #: Withdrawal: why.
     reason: str | None
     state: ActionState
@@ -103,6 +106,7 @@ class Action:
             revision=row["revision"],
             remote_id=row["remote_id"],
             text=row["text"],
+            plain=row["plain"],
             reason=row["reason"],
             state=row["state"],
             attempts=row["attempts"],
@@ -203,6 +207,7 @@ class ActionsLedger:
         revision: str,
         remote_id: str | None,
         text: str | None = None,
+        plain: str | None = None,
         reason: str | None = None,
         run_token: str | None = None,
         pid: int | None = None,
@@ -243,15 +248,15 @@ class ActionsLedger:
                 conn.execute(
                     "UPDATE actions SET state = 'sending', attempts = attempts + 1,"
                     " claimed_at = ?, updated_at = ?, run_token = ?, pid = ?, text = ?,"
-                    " reason = ?, remote_id = ?, resolved_as = NULL WHERE id = ?",
-                    (now, now, run_token, pid, text, reason, remote_id, action_id),
+                    " plain = ?, reason = ?, remote_id = ?, resolved_as = NULL WHERE id = ?",
+                    (now, now, run_token, pid, text, plain, reason, remote_id, action_id),
                 )
             else:
                 cur = conn.execute(
                     "INSERT INTO actions (publication_id, action, revision, remote_id, text,"
-                    " reason, state, attempts, claimed_at, updated_at, run_token, pid)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?) RETURNING id",
-                    (publication_id, action, revision, remote_id, text, reason, now, now,
+                    " plain, reason, state, attempts, claimed_at, updated_at, run_token, pid)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?) RETURNING id",
+                    (publication_id, action, revision, remote_id, text, plain, reason, now, now,
                      run_token, pid),
                 )
                 action_id = int(cur.fetchone()[0])
