@@ -51,6 +51,10 @@ def register(app: typer.Typer) -> None:
             with ledger:
                 pubs = ledger.publications(draft_id=draft_id, limit=limit)
                 rows = [row_of(config, p) for p in pubs]
+                approved = ledger.approvals_of(p.id for p in pubs)
+                for pub, row in zip(pubs, rows, strict=True):
+                    names, urgent = approved.get(pub.id, ([], None))
+                    row["approved_by"], row["urgent_reason"] = names, urgent
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -145,11 +149,12 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
         warn(_("nothing published yet"))
         return
     headers = [_("when"), _("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
-               _("leaves channel")]
+               _("leaves channel"), _("approved by"), _("urgent reason")]
     table_rows = [
         [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
          r["state"] + (f" ({_('resolved')})" if r["resolved_as"] else ""),
-         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10]]
+         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10],
+         ", ".join(r.get("approved_by") or []), r.get("urgent_reason") or ""]
         for r in rows
     ]
     if is_terminal():
