@@ -29,6 +29,7 @@ from comunicast.i18n import _
 if TYPE_CHECKING:
     from comunicast.config import Approver, Config
     from comunicast.drafts import Draft
+    from comunicast.rules.run import Report
 
 NAMESPACE = "comunicast-approval"
 STATEMENT_VERSION = "v1"
@@ -475,6 +476,9 @@ class Verdict:
     judged: list[Judged] = field(default_factory=list)
     problems: list[BadApprovalFile] = field(default_factory=list)
     min_approvals: int = 1
+    #: Who wrote it (looked up on first need: git costs a process).
+    authors: list[str] | None = None
+    draft: Draft | None = field(default=None, repr=False)
 
     @property
     def approved_by(self) -> list[str]:
@@ -526,8 +530,10 @@ class Verdict:
         """Why it may not go out: who may approve it, and which files do not count."""
         approval = config.approval
         have = self.approved_by
+        if self.authors is None:
+            self.authors = authors_of(self.draft) if self.draft is not None else []
         eligible = [a.name for a in approval.approvers
-                    if not any(same_person(a.name, n) for n in have)]
+                    if not any(same_person(a.name, n) for n in [*have, *self.authors])]
         need = approval.min_approvals - len(have)
         if need <= 1:
             text = _("approval needed from one of: {names}").format(names=", ".join(eligible))
@@ -580,11 +586,12 @@ def judge(
     """Which approvals of `draft` count for its content `revision` (SPEC §8)."""
     verdict = Verdict(draft.id, revision, needs_approval(config, draft),
                       problems=found.problems_of(draft.id),
-                      min_approvals=config.approval.min_approvals)
+                      min_approvals=config.approval.min_approvals, draft=draft)
     files = found.of(draft.id)
     if not files:
         return verdict
     writers = list(authors) if authors is not None else authors_of(draft)
+    verdict.authors = writers
     to_verify: list[tuple[int, ApprovalFile, Approver]] = []
     judged: list[Judged | None] = []
     for approval in files:
@@ -909,3 +916,34 @@ def verdicts(config: Config, drafts: list[Draft]) -> tuple[list[Verdict], Approv
     finally:
         verifier.close()
     return out, found
+
+
+# -- check -------------------------------------------------------------------------------------
+
+
+def add_approval_findings(report: Report, config: Config, *, strict: bool) -> None:
+    """`approval.missing` on each unpublished draft that needs approval and lacks it.
+
+    Info, so the office sees what waits; an error with --strict. Computed on every run, never
+    remembered by the findings cache: approvals come and go without the draft changing.
+    """
+    from comunicast.rules.engine import Finding, Severity, sort_key
+    from comunicast.rules.run import published_ids
+
+    waiting = [d for d in report.drafts if needs_approval(config, d)]
+    if not waiting:
+        return
+    published = published_ids(config)
+    waiting = [d for d in waiting if d.id not in published]
+    judged, _found = verdicts(config, waiting)
+    by_path = {f.path: f for f in report.files}
+    for draft, verdict in zip(waiting, judged, strict=True):
+        if verdict.may_publish or draft.path not in by_path:
+            continue
+        place = draft.field_place("kind")
+        file = by_path[draft.path]
+        file.findings.append(Finding(
+            "approval.missing", Severity.ERROR if strict else Severity.INFO,
+            verdict.missing(config), place[0] if place else 1, place[1] if place else 1,
+        ))
+        file.findings.sort(key=sort_key)

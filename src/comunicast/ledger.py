@@ -555,14 +555,18 @@ class Ledger:
                     (publication_id, content_revision, urgent[0], urgent[1], now),
                 )
 
-    def approvals_of(
-        self, publication_ids: Iterable[int]
-    ) -> dict[int, tuple[list[str], str | None]]:
-        """(approvers, urgent reason) of each publication that has any, by publication id."""
+    def approvals_of(self, publication_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """By publication id: `approved_by` (names), `urgent_reason`, `urgent_by`, `urgent_at`
+        (UTC datetime) of each publication that went out under approvals or a bypass."""
         wanted = list(dict.fromkeys(publication_ids))
-        found: dict[int, tuple[list[str], str | None]] = {}
+        found: dict[int, dict[str, Any]] = {}
         if not self._has_approval_tables():
-            return found  # a ledger opened read-only before its 0004 migration
+            return found
+
+        def entry(pub_id: int) -> dict[str, Any]:
+            return found.setdefault(pub_id, {"approved_by": [], "urgent_reason": None,
+                                             "urgent_by": None, "urgent_at": None})
+
         for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -570,26 +574,14 @@ class Ledger:
                 f"SELECT publication_id, approver FROM publication_approvals"
                 f" WHERE publication_id IN ({marks}) ORDER BY id", chunk
             ):
-                found.setdefault(r["publication_id"], ([], None))[0].append(r["approver"])
+                entry(r["publication_id"])["approved_by"].append(r["approver"])
             for r in self.conn.execute(
-                f"SELECT publication_id, reason FROM urgent_publications"
+                f"SELECT publication_id, reason, user_name, at FROM urgent_publications"
                 f" WHERE publication_id IN ({marks})", chunk
             ):
-                names = found.get(r["publication_id"], ([], None))[0]
-                found[r["publication_id"]] = (names, r["reason"])
+                entry(r["publication_id"]).update(
+                    urgent_reason=r["reason"], urgent_by=r["user_name"], urgent_at=_dt(r["at"]))
         return found
-
-    def urgent_of(self, publication_id: int) -> dict[str, Any] | None:
-        """The urgent bypass of a publication: reason, user, at (UTC) — or None."""
-        if not self._has_approval_tables():
-            return None
-        row = self.conn.execute(
-            "SELECT reason, user_name, at FROM urgent_publications WHERE publication_id = ?",
-            (publication_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return {"reason": row["reason"], "user": row["user_name"], "at": _dt(row["at"])}
 
     def _has_approval_tables(self) -> bool:
         # Opened read-only (`log`), a ledger may predate 0004: it then holds no approvals.

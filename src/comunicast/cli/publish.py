@@ -189,7 +189,7 @@ def only_emergencies(drafts: list[Draft]) -> None:
     others = [d for d in drafts if d.kind is not Kind.EMERGENZA]
     if others:
         raise UsageError(
-            _("--urgent is only for an emergenza; {path} is a '{kind}'").format(
+            _("--urgent is only for an emergenza; {path} is of kind '{kind}'").format(
                 path=others[0].relpath, kind=others[0].kind),
             hint=_("publish it without --urgent, once it is approved"),
         )
