@@ -474,3 +474,74 @@ def test_without_ssh_keygen_while_keys_are_configured_exit_3(office: Office,
         assert "Traceback" not in done.stderr
     assert len(office.approval_files()) == 1
     assert office.outbox("ponte") is None
+
+
+# -- the content revision ------------------------------------------------------------------
+
+
+def _revision_of(tmp_path: Path, text: str, image: bytes | None = None) -> str:
+    from comunicast.approvals import content_revision_of
+    from comunicast.drafts import load_draft
+
+    folder = tmp_path / "rev"
+    folder.mkdir(exist_ok=True)
+    if image is not None:
+        (folder / "foto.png").write_bytes(image)
+    path = folder / "d.md"
+    path.write_text(text, "utf-8")
+    from zoneinfo import ZoneInfo
+
+    return content_revision_of(load_draft(path, ZoneInfo("Europe/Rome")))
+
+
+def test_content_revision_covers_what_followers_see_and_nothing_else(tmp_path: Path) -> None:
+    base = ("---\ntitle: Festa in piazza\nkind: evento\nstarts_at: 2026-12-08 17:00\n"
+            "where: Piazza del Comune\nimage: foto.png\nimage_alt: Il palco\n"
+            "publish_at: 2026-12-01 08:00\n---\nVieni alla festa in piazza.\n")
+    first = _revision_of(tmp_path, base, b"\x89PNG one")
+    assert re.fullmatch(r"v1:[0-9a-f]{64}", first)
+    same = [
+        base.replace("publish_at: 2026-12-01 08:00", "publish_at: 2026-12-02 09:00"),
+        base.replace("publish_at: 2026-12-01 08:00\n", "expires_at: 2026-12-09\n"),
+        base.replace("image_alt: Il palco\n", "image_alt: Il palco\nsenders: [archivio]\n"),
+        base.replace("image_alt: Il palco\n", "image_alt: Il palco\nauthor: Anna Neri\n"),
+        base.replace("image_alt: Il palco\n", "image_alt: Il palco\nid: festa\n"),
+        # The same instant written with its offset.
+        base.replace("starts_at: 2026-12-08 17:00", "starts_at: 2026-12-08T16:00:00+00:00"),
+        base.replace("title: Festa in piazza", "title:   Festa in piazza  "),
+    ]
+    for text in same:
+        assert _revision_of(tmp_path, text, b"\x89PNG one") == first, text
+    different = [
+        base.replace("title: Festa in piazza", "title: Festa grande in piazza"),
+        base.replace("Vieni alla festa", "Vieni tutti alla festa"),
+        base.replace("starts_at: 2026-12-08 17:00", "starts_at: 2026-12-08 18:00"),
+        base.replace("where: Piazza del Comune", "where: Piazza Stradivari"),
+        base.replace("image_alt: Il palco", "image_alt: Il palco della festa"),
+        base.replace("kind: evento", "kind: evento\nends_at: 2026-12-08 23:00"),
+    ]
+    seen = {first}
+    for text in different:
+        revision = _revision_of(tmp_path, text, b"\x89PNG one")
+        assert revision not in seen, text
+        seen.add(revision)
+    assert _revision_of(tmp_path, base, b"\x89PNG two") not in seen  # the image's bytes
+
+
+def test_record_approvals_is_idempotent_and_log_reads_old_ledgers(tmp_path: Path) -> None:
+    from comunicast.ledger import MIGRATIONS
+
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger.open(path, migrations=MIGRATIONS[:3]) as old:
+        claim = old.claim("ponte", "archivio", "v1:aa", pid=1)
+        assert claim.publication is not None
+        assert old.approvals_of([claim.publication.id]) == {}  # before 0004: nothing, no error
+    with Ledger.open(path) as ledger:
+        assert "0004_approvals" in ledger.applied_migrations()
+        pub_id = ledger.publications()[0].id
+        for _ in range(2):  # a retried claim records the same approval once
+            ledger.record_approvals(pub_id, "v1:cc", [("Maria Rossi", "f.txt", True, "t")],
+                                    ("piena", "mrossi"))
+        found = ledger.approvals_of([pub_id])[pub_id]
+        assert found["approved_by"] == ["Maria Rossi"] and found["urgent_reason"] == "piena"
+        assert found["urgent_by"] == "mrossi"
