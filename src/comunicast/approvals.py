@@ -535,7 +535,10 @@ class Verdict:
         eligible = [a.name for a in approval.approvers
                     if not any(same_person(a.name, n) for n in [*have, *self.authors])]
         need = approval.min_approvals - len(have)
-        if need <= 1:
+        if not eligible:
+            text = _("approval needed, but no approver in approval.approvers other than who "
+                     "wrote it may approve it; add one")
+        elif need <= 1:
             text = _("approval needed from one of: {names}").format(names=", ".join(eligible))
         else:
             text = _("{n} more approvals needed, from: {names}").format(

@@ -149,21 +149,20 @@ def _check_ssh_key(value: str) -> str:
 
     parts = value.split()
     if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
-        raise ValueError(
+        raise ValueError(_(
             "not an SSH public key; paste the whole line of the .pub file, e.g. "
             "'ssh-ed25519 AAAAC3Nza… maria@comune'"
-        )
+        ))
     try:
         blob = base64.b64decode(parts[1], validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError(
-            f"the {parts[0]} key is damaged (not base64); paste it again from the .pub file"
-        ) from None
+        raise ValueError(_(
+            "the {type} key is damaged (not base64); paste it again from the .pub file"
+        ).format(type=parts[0])) from None
     if not _wire_strings_match(blob, parts[0]):
-        raise ValueError(
-            f"the {parts[0]} key is damaged (cut short or altered); paste it again from the "
-            ".pub file"
-        )
+        raise ValueError(_(
+            "the {type} key is damaged (cut short or altered); paste it again from the .pub file"
+        ).format(type=parts[0]))
     return " ".join(parts[:2])
 
 
@@ -211,7 +210,7 @@ class Approver(_Strict):
     def _name(cls, value: str) -> str:
         value = " ".join(value.split())
         if not re.search(r"\w", value):
-            raise ValueError("write the approver's name with letters, e.g. Maria Rossi")
+            raise ValueError(_("write the approver's name with letters, e.g. Maria Rossi"))
         return value
 
     @field_validator("key")
@@ -248,10 +247,10 @@ class Approval(_Strict):
             key = str(item).strip().lower()
             kind = KIND_SYNONYMS.get(key) or next((k for k in Kind if k.value == key), None)
             if kind is None:
-                raise ValueError(
-                    f"unknown kind {item!r}; use notizia, servizio, scadenza, evento, "
-                    "emergenza or avviso"
-                )
+                raise ValueError(_(
+                    "unknown kind '{kind}'; use notizia, servizio, scadenza, evento, emergenza "
+                    "or avviso"
+                ).format(kind=item))
             kinds.append(kind.value)
         return kinds
 
@@ -262,10 +261,10 @@ class Approval(_Strict):
         for approver in value:
             slug = approver_slug(approver.name)
             if slug in seen:
-                raise ValueError(
-                    f"{approver.name!r} and {seen[slug]!r} are the same approver (or the same "
-                    "name in file names); list each person once"
-                )
+                raise ValueError(_(
+                    "'{name}' and '{other}' are the same approver (or the same name in file "
+                    "names); list each person once"
+                ).format(name=approver.name, other=seen[slug]))
             seen[slug] = approver.name
         return value
 
