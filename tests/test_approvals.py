@@ -545,3 +545,64 @@ def test_record_approvals_is_idempotent_and_log_reads_old_ledgers(tmp_path: Path
         found = ledger.approvals_of([pub_id])[pub_id]
         assert found["approved_by"] == ["Maria Rossi"] and found["urgent_reason"] == "piena"
         assert found["urgent_by"] == "mrossi"
+
+
+# -- keys and all-or-nothing -----------------------------------------------------------------
+
+
+def test_approve_finds_the_approvers_key_in_home_ssh(office: Office) -> None:
+    office.draft("ponte")
+    code, _, err = invoke("approve", "ponte", "--as", "Maria Rossi")
+    assert code == 1 and "pass --key" in err  # no key of hers in ~/.ssh
+    ssh = Path(os.environ["HOME"]) / ".ssh"
+    ssh.mkdir(parents=True)
+    import shutil
+
+    shutil.copy(office.luca_key, ssh / "id_ecdsa")  # someone else's key is not taken
+    shutil.copy(f"{office.luca_key}.pub", ssh / "id_ecdsa.pub")
+    shutil.copy(office.maria_key, ssh / "id_ed25519")
+    shutil.copy(f"{office.maria_key}.pub", ssh / "id_ed25519.pub")
+    code, out, err = invoke("approve", "ponte", "--as", "Maria Rossi")
+    assert code == 0, err
+    assert "signed" in out and status_of("ponte")["status"] == "approved"
+
+
+def test_key_options_that_cannot_work_are_refused(office: Office, tmp_path: Path) -> None:
+    office.draft("ponte")
+    code, _, err = invoke("approve", "ponte", "--as", "Maria Rossi", "--key",
+                          str(tmp_path / "missing"))
+    assert code == 3 and "does not exist" in err
+    code, _, err = invoke("approve", "ponte", "--as", "Luca Bianchi", "--key",
+                          str(office.luca_key))
+    assert code == 1 and "Luca Bianchi has no key in approval.approvers" in err
+    assert office.approval_files() == []
+
+
+def test_a_refusal_for_one_draft_writes_nothing_for_any(office: Office) -> None:
+    office.draft("ponte")
+    office.draft("sua", AVVISO.replace("author: Giulia Verdi", "author: Maria Rossi"))
+    code, _, err = approve_maria(office, "ponte", "sua")
+    assert code == 1 and "sua.md: Maria Rossi wrote this draft" in err
+    assert office.approval_files() == []
+    code, _, err = approve_maria(office, "messages/")  # a folder: every draft in it
+    assert code == 1 and office.approval_files() == []
+
+
+def test_drafts_that_do_not_load_are_never_approved(office: Office) -> None:
+    (office.root / "messages" / "rotta.md").write_text("---\ntitle: x\n", "utf-8")
+    code, _, err = approve_maria(office, "messages/rotta.md")
+    assert code == 1 and "rotta.md" in err and "nothing approved" in err
+    assert office.approval_files() == []
+
+
+def test_approval_files_are_plain_text_people_can_read(office: Office) -> None:
+    office.draft("ponte")
+    assert invoke("approve", "ponte", "--as", "Luca Bianchi")[0] == 0
+    [file] = office.approval_files()
+    lines = file.read_text("utf-8").splitlines()
+    assert lines[2:] == [
+        "version: 1", "draft: ponte",
+        f"content_revision: {status_of('ponte')['content_revision']}",
+        "approver: Luca Bianchi", lines[6]]
+    assert re.fullmatch(r"approved_at: 2\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", lines[6])
+    assert not list(file.parent.glob(".*"))  # no temporary file left behind
