@@ -231,6 +231,11 @@ def test_the_author_of_the_last_commit_may_not_approve(office: Office) -> None:
     maria.unlink()
     code, doc, _ = publish("ponte")
     assert code == 1 and "Luca Bianchi wrote the draft" in states(doc)[0][1]
+    [judged] = status_of("ponte")["approvals"]  # type: ignore[misc]
+    assert "Luca Bianchi wrote the draft" in judged["reason"]  # one `git log` for the listing
+    office.draft("altra", AVVISO.replace("author: Giulia Verdi\n", ""))  # untracked: no author
+    assert invoke("approve", "altra", "--as", "Luca Bianchi")[0] == 0
+    assert status_of("altra")["status"] == "approved"
 
     # Maria commits the next change: now she is the one who may not approve it.
     path.write_text(path.read_text("utf-8") + "\nAggiornamento.\n", "utf-8")

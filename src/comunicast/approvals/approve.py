@@ -22,10 +22,12 @@ from comunicast.approvals.judge import (
     Verdict,
     authors_of,
     content_revision_of,
+    git_authors,
     git_user_name,
     judge,
     needs_approval,
     uses_keys,
+    with_committer,
 )
 from comunicast.approvals.signatures import Verifier, default_key, sign, ssh_keygen
 from comunicast.config import same_person
@@ -188,7 +190,11 @@ def verdicts(config: Config, drafts: list[Draft]) -> tuple[list[Verdict], Approv
                         and who is not None and who.key:
                     pairs.append((approval, who))
         verifier.verify_many(pairs)
-        out = [judge(config, d, revisions[d.path], found, verifier) for d in drafts]
+        # One `git log` for every draft, instead of one per draft.
+        committers = git_authors([d.path for d in drafts if needs_approval(config, d)
+                                  or found.of(d.id)])
+        out = [judge(config, d, revisions[d.path], found, verifier,
+                     with_committer(d, committers.get(d.path))) for d in drafts]
     finally:
         verifier.close()
     return out, found

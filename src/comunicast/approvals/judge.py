@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -27,11 +28,53 @@ def authors_of(draft: Draft) -> list[str]:
     Both count for four eyes: whoever changed the text last may not approve it either. Without
     git, outside a repository or for an untracked file, the `author:` field alone.
     """
+    return with_committer(draft, git_author(draft.path))
+
+
+def with_committer(draft: Draft, committer: str | None) -> list[str]:
+    """The draft's `author:` and the author of its last commit, each once."""
     authors = [draft.author] if draft.author else []
-    committer = git_author(draft.path)
     if committer and not any(same_person(committer, a) for a in authors):
         authors.append(committer)
     return authors
+
+
+def git_authors(paths: list[Path]) -> dict[Path, str]:
+    """`git_author` of many files with one `git log` over their folder (for listings).
+
+    The newest commit that names a file in `--name-only` is the last one that changed it.
+    Files outside a repository, or untracked, are left out.
+    """
+    program = shutil.which("git")
+    if program is None or not paths:
+        return {}
+    resolved = [p.resolve() for p in paths]
+    folder = Path(os.path.commonpath([p.parent for p in resolved]))
+    try:
+        top = subprocess.run([program, "rev-parse", "--show-toplevel"], cwd=folder,
+                             capture_output=True, text=True, timeout=30, check=False)
+        if top.returncode != 0:
+            return {}
+        log = subprocess.run(
+            [program, "-c", "core.quotePath=false", "log", "--no-renames", "--format=%x01%an",
+             "--name-only", "--", "."],
+            cwd=folder, capture_output=True, text=True, timeout=120, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if log.returncode != 0:
+        return {}
+    root = Path(top.stdout.strip()).resolve()
+    wanted = {p.relative_to(root).as_posix(): p for p in resolved if p.is_relative_to(root)}
+    found: dict[Path, str] = {}
+    author = ""
+    for line in log.stdout.splitlines():
+        if line.startswith("\x01"):
+            author = line[1:].strip()
+        elif line in wanted and wanted[line] not in found and author:
+            found[wanted[line]] = author
+    return {original: found[r] for original, r in zip(paths, resolved, strict=True)
+            if r in found}
 
 
 def git_author(path: Path) -> str | None:
@@ -210,11 +253,12 @@ def judge(
     """Which approvals of `draft` count for its content `revision` (SPEC §8)."""
     verdict = Verdict(draft.id, revision, needs_approval(config, draft),
                       problems=found.problems_of(draft.id),
-                      min_approvals=config.approval.min_approvals, draft=draft)
+                      min_approvals=config.approval.min_approvals, draft=draft,
+                      authors=list(authors) if authors is not None else None)
     files = found.of(draft.id)
     if not files:
         return verdict
-    writers = list(authors) if authors is not None else authors_of(draft)
+    writers = verdict.authors if verdict.authors is not None else authors_of(draft)
     verdict.authors = writers
     to_verify: list[tuple[int, ApprovalFile, Approver]] = []
     judged: list[Judged | None] = []
