@@ -506,3 +506,21 @@ def test_secrets_stay_masked_in_every_edit_and_withdrawal_error_path(tmp_path: P
         runs("--debug", "withdraw", "ponte", "--reason", "Annullato")
         runs("--debug", "publish", str(path), "--edit")
         runs.assert_no_secrets()
+
+
+def test_an_edit_needs_the_approval_of_the_new_content(tmp_path: Path, wa: FakeWaha) -> None:
+    root = make_project(tmp_path, {"whatsapp": waha(wa.url)})
+    with (root / "comunicast.yaml").open("a", encoding="utf-8") as config:
+        config.write("approval:\n  required: true\n  approvers:\n    - name: Maria Rossi\n")
+    author = "author: Luca Bianchi"
+    path = draft(root, "ponte", body=FIRST, extra=author)
+    assert run(root, "approve", str(path), "--as", "Maria Rossi").returncode == 0
+    code, doc, err = publish(root, str(path))
+    assert code == 0 and states(doc) == {"whatsapp": "sent"}, err
+    draft(root, "ponte", body=SECOND, extra=author)
+    code, doc, _ = publish(root, str(path), "--edit")
+    assert code == 1 and states(doc) == {"whatsapp": "refused"}
+    assert wa.corrections == []
+    assert run(root, "approve", str(path), "--as", "Maria Rossi").returncode == 0
+    code, doc, err = publish(root, str(path), "--edit")
+    assert code == 0 and states(doc) == {"whatsapp": "edited"}, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,7 +14,9 @@ from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
+    from comunicast.approvals import UrgentBypass
     from comunicast.config import Config
+    from comunicast.drafts import Draft
     from comunicast.errors import DraftError
     from comunicast.publish import Outcome, Planned, Publisher
 
@@ -53,6 +56,17 @@ def register(app: typer.Typer) -> None:
                 "--republish", help=_("Send an edited draft again, as a new message.")
             ),
         ] = False,
+        urgent: Annotated[
+            bool,
+            typer.Option("--urgent", help=_(
+                "Send an emergenza without approval (needs approval.urgent_bypass and --reason)."
+            )),
+        ] = False,
+        reason: Annotated[
+            str | None,
+            typer.Option("--reason", metavar="TEXT",
+                         help=_("Why --urgent: recorded in the ledger and shown by log.")),
+        ] = None,
         edit: Annotated[
             bool,
             typer.Option(
@@ -79,6 +93,7 @@ def register(app: typer.Typer) -> None:
             )
         if due and to:
             raise UsageError(_("--to applies to named drafts, not to --due"))
+        bypass = urgent_bypass(urgent, reason, due)
         if edit and (due or republish):
             # cron never edits by itself; --republish sends a new message, --edit changes one.
             raise UsageError(_("--edit applies to named drafts, and not together with "
@@ -95,6 +110,8 @@ def register(app: typer.Typer) -> None:
         else:
             loaded = load_drafts(draft_paths(config, drafts or []), config.tz)
             selected, errors = loaded.drafts, loaded.errors
+            if bypass is not None:
+                only_emergencies(selected)
 
         if due and selected:
             seen = Ledger.open_existing(config.ledger_path)
@@ -105,12 +122,15 @@ def register(app: typer.Typer) -> None:
                 if seen is not None:
                     seen.close()
         else:
-            the_plan = plan(config, selected, now=now, to=targets)
+            the_plan = plan(config, selected, now=now, to=targets, urgent=bypass)
         if edit:
             from comunicast.cli.withdraw import run_edits
 
-            run_edits(config, the_plan, errors, now=now, dry_run=dry_run, yes=yes,
-                      format=format)
+            try:
+                run_edits(config, the_plan, errors, now=now, dry_run=dry_run, yes=yes,
+                          format=format)
+            finally:
+                the_plan.close()
             return
         if dry_run:
             ledger = Ledger.open_existing(config.ledger_path)
@@ -131,6 +151,7 @@ def register(app: typer.Typer) -> None:
         finally:
             if ledger is not None:
                 ledger.close()
+            the_plan.close()
 
         everything = [*the_plan.decided, *outcomes]
         if due:
@@ -154,6 +175,45 @@ def register(app: typer.Typer) -> None:
         _print_hints(everything)
         if code:
             raise typer.Exit(code)
+
+
+def urgent_bypass(urgent: bool, reason: str | None, due: bool) -> UrgentBypass | None:
+    """`--urgent --reason TEXT` as what the ledger records (who and why), or None."""
+    from comunicast.approvals import UrgentBypass, git_user_name
+    from comunicast.errors import UsageError
+
+    if not urgent:
+        if reason is not None:
+            raise UsageError(_("--reason goes with --urgent"))
+        return None
+    if due:
+        raise UsageError(_("--urgent applies to named drafts, not to --due"))
+    if reason is None or not reason.strip():
+        raise UsageError(_("--urgent needs --reason TEXT: say why it cannot wait for approval"),
+                         hint=_('comunicast publish messages/allerta.md --urgent --reason '
+                                '"esondazione in corso"'))
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        login = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    name = git_user_name(Path.cwd())
+    return UrgentBypass(" ".join(reason.split()), f"{name} ({login})" if name else login)
+
+
+def only_emergencies(drafts: list[Draft]) -> None:
+    """`--urgent` is for emergencies only: any other kind is a usage error (exit 2)."""
+    from comunicast.drafts import Kind
+    from comunicast.errors import UsageError
+
+    others = [d for d in drafts if d.kind is not Kind.EMERGENZA]
+    if others:
+        raise UsageError(
+            _("--urgent is only for an emergenza; {path} is of kind '{kind}'").format(
+                path=others[0].relpath, kind=others[0].kind),
+            hint=_("publish it without --urgent, once it is approved"),
+        )
 
 
 def draft_paths(config: Config, refs: list[Path]) -> list[Path]:
