@@ -432,6 +432,8 @@ class Publisher:
             if guard is not None:  # --republish of the withdrawn revision: a new message
                 pub = self.ledger.reclaim_withdrawn(guard.id, run_token=self.run_token,
                                                     pid=os.getpid())
+                if item.approval is not None:
+                    self._record_approval(pub, item.approval)
                 return self._send(item, pub)
             claim = self.ledger.claim(
                 msg.draft_id, msg.sender, msg.revision,
