@@ -221,7 +221,7 @@ def _publish_at_a_terminal(root: Path, answer: str, *args: str) -> subprocess.Co
 
     from publish_support import NOW, SECRETS_ENV
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(SECRETS_ENV, COMUNICAST_NOW=NOW)
     master, slave = pty.openpty()
     try:

@@ -141,7 +141,10 @@ class Config(_Strict):
     organization: Organization
     channel: Channel
     timezone: str = "Europe/Rome"
-    language: Literal["it", "en"] = "it"
+    language: Literal["it", "en"] | None = Field(
+        default=None,
+        description="Language of user-facing output; default: COMUNICAST_LANG, the locale, Italian",
+    )
     links: Links = Field(default_factory=Links)
     privacy: Privacy = Field(default_factory=Privacy)
     render: Render = Field(default_factory=Render)

@@ -240,7 +240,7 @@ def _github(report: Report) -> None:
                 if f.column is not None:
                     props.append(f"col={f.column}")
             props.append(f"title={_escape_property(f.rule)}")
-            message = f.message + (f" ({_('suggestion: {text}').format(text=f.suggestion)})"
+            message = f.message + (" (" + _("suggestion: {text}").format(text=f.suggestion) + ")"
                                    if f.suggestion else "")
             echo(f"::{command[f.severity.label]} {','.join(props)}::{_escape_data(message)}")
     warn(summary_line(report))

@@ -148,7 +148,7 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
                _("leaves channel")]
     table_rows = [
         [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
-         r["state"] + (f" ({_('resolved')})" if r["resolved_as"] else ""),
+         r["state"] + (" (" + _("resolved") + ")" if r["resolved_as"] else ""),
          r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10]]
         for r in rows
     ]

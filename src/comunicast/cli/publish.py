@@ -212,7 +212,7 @@ def _report_draft_errors(errors: list[DraftError]) -> None:
 
     for exc in errors:
         for line in str(exc).splitlines():
-            warn(f"{_('error')}: {line}")
+            warn(_("error: {message}").format(message=line))
 
 
 def _draft_error_json(exc: DraftError) -> dict[str, object]:
@@ -265,7 +265,7 @@ def _print_dry_run(outcomes: list[Outcome]) -> None:
             echo(f"── {o.draft_id} → {o.sender} ({o.target}) · " + _("would send") + " ──")
             echo(o.text or "")
             if o.image:
-                echo(f"[{_('image')}: {o.image}]")
+                echo("[" + _("image: {name}").format(name=o.image) + "]")
             echo()
         else:
             echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")

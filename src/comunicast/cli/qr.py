@@ -28,7 +28,15 @@ class PaperChoice(str, Enum):
 
 def register(app: typer.Typer) -> None:
     """Add the `qr` command to `app`."""
-    app.command(name="qr")(qr)
+    app.command(
+        name="qr",
+        help=_(
+            "Print the channel's QR code, or write it (--code-only) or a poster to a PNG, PDF or "
+            "SVG file. Every file is decoded back before it is put in place: if the code does not "
+            "read exactly as the link, nothing is written. A poster needs comunicast.yaml "
+            "(organization name); a bare code with --url does not."
+        ),
+    )(qr)
 
 
 def qr(
