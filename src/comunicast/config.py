@@ -28,7 +28,9 @@ class _Strict(BaseModel):
 
 def _check_color(value: str) -> str:
     if not _HEX_COLOR.match(value):
-        raise ValueError(f'{value!r} is not a colour; write it as #RRGGBB, e.g. "#003366"')
+        raise ValueError(
+            _('{value!r} is not a colour; write it as #RRGGBB, e.g. "#003366"').format(value=value)
+        )
     return value
 
 
@@ -167,7 +169,9 @@ class Config(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Rome") from None
+            raise ValueError(
+                _("unknown time zone {value!r}; use a name like Europe/Rome").format(value=value)
+            ) from None
         return value
 
     @field_validator("rules", mode="before")

@@ -57,6 +57,8 @@ def problems_from_validation(
                 message,
                 line=place.line if place else None,
                 column=place.column if place else None,
+                # Told apart by kind, not by the (translated) words of the message.
+                rule="meta.unknown" if kind == "extra_forbidden" else "meta.required",
             )
         )
     return problems

@@ -134,12 +134,18 @@ def row_of(config: Config, pub: Publication) -> dict[str, Any]:
     }
 
 
-def _short(iso: str | None) -> str:
-    return iso[:16].replace("T", " ") if iso else ""
+def _when(iso: str | None, *, with_time: bool = True) -> str:
+    """An ISO timestamp of `row_of` as people write it: `1 dicembre 2026, 08:00`."""
+    if not iso:
+        return ""
+    from comunicast.i18n import format_date, format_datetime
+
+    value = datetime.fromisoformat(iso)
+    return format_datetime(value) if with_time else format_date(value.date())
 
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
-    from comunicast.output import echo, is_terminal, stdout_console, warn
+    from comunicast.output import echo, is_terminal, state_word, stdout_console, warn
 
     if not rows:
         warn(_("nothing published yet"))
@@ -147,9 +153,9 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
     headers = [_("when"), _("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
                _("leaves channel")]
     table_rows = [
-        [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
-         r["state"] + (" (" + _("resolved") + ")" if r["resolved_as"] else ""),
-         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10]]
+        [_when(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
+         state_word(r["state"]) + (" (" + _("resolved") + ")" if r["resolved_as"] else ""),
+         r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False)]
         for r in rows
     ]
     if is_terminal():

@@ -232,7 +232,7 @@ _STYLES = {
 
 
 def _print_outcomes(outcomes: list[Outcome]) -> None:
-    from comunicast.output import is_terminal, stdout_console
+    from comunicast.output import is_terminal, state_word, stdout_console
 
     if not outcomes:
         return
@@ -246,19 +246,19 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
             table.add_column(column, overflow="fold")
         for o in outcomes:
             # Text, not markup: errors quote platforms and may hold "[brackets]".
-            table.add_row(Text(o.draft_id), Text(o.sender), Text(o.state, style=_STYLES[o.state]),
+            table.add_row(Text(o.draft_id), Text(o.sender), Text(state_word(o.state), style=_STYLES.get(o.state, "")),
                           Text(o.remote_id or ""), Text(str(o.attempts or "")), Text(o.error or ""))
         stdout_console().print(table)
         return
     from comunicast.output import echo
 
     for o in outcomes:
-        line = f"{o.state}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
+        line = f"{state_word(o.state)}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
         echo(line + (f"\t{o.error}" if o.error else ""))
 
 
 def _print_dry_run(outcomes: list[Outcome]) -> None:
-    from comunicast.output import echo
+    from comunicast.output import echo, state_word
 
     for o in outcomes:
         if o.state == "dry-run":
@@ -268,7 +268,7 @@ def _print_dry_run(outcomes: list[Outcome]) -> None:
                 echo("[" + _("image: {name}").format(name=o.image) + "]")
             echo()
         else:
-            echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
+            echo(f"── {o.draft_id} → {o.sender} · {state_word(o.state)}" + (f": {o.error}" if o.error else "")
                  + " ──")
 
 
