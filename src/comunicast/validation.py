@@ -90,7 +90,8 @@ def pydantic_message(err: Any) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
         return _("write a map of keys")
     if kind in ("literal_error", "enum"):
-        return _("use one of: {choices}").format(choices=ctx.get("expected", ""))
+        expected = str(ctx.get("expected", "")).replace(" or ", _(" or "))
+        return _("use one of: {choices}").format(choices=expected)
     if kind in ("too_short", "string_too_short"):
         count = int(ctx.get("min_length", 1) or 1)
         if kind == "string_too_short" and count == 1:

@@ -42,7 +42,7 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern + r"\Z", re.DOTALL), msgid)
     for pattern, msgid in (
         (r"No such option: (?P<name>.*)", N_("No such option: {name}")),
-        (r"Got unexpected extra arguments? \((?P<args>.*)\)", N_("Got unexpected extra argument(s) ({args})")),
+        (r"Got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)", N_("Got unexpected extra argument(s) ({args})")),
         (r"Option (?P<name>'[^']*') requires an argument\.", N_("Option {name} requires a value.")),
         (r"Option (?P<name>'[^']*') requires (?P<count>\d+) arguments\.", N_("Option {name} requires {count} values.")),
         (r"Option (?P<name>'[^']*') does not take a value\.", N_("Option {name} does not take a value.")),
