@@ -92,3 +92,25 @@ def test_the_compiled_catalog_is_current() -> None:
     po = catalog_tool.po_path("it")
     mo = po.with_suffix(".mo")
     assert mo.exists() and mo.stat().st_mtime_ns >= po.stat().st_mtime_ns
+
+
+def test_no_translation_call_hides_inside_an_f_string() -> None:
+    """Babel's extractor cannot see `f"{_('x')}"`: such a string would never reach the catalog."""
+    import ast
+
+    hidden = []
+    for path in sorted((ROOT / "src" / "comunicast").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in ("_", "N_", "ngettext")
+                    and inner.args
+                    and isinstance(inner.args[0], ast.Constant)
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not hidden, "write _('…') outside the f-string: " + ", ".join(hidden)

@@ -95,3 +95,19 @@ def state_word(state: str) -> str:
     """The word for a publication's `state` in text output (JSON keeps `state` as is)."""
     msgid = _STATE_WORDS.get(state)
     return _(msgid) if msgid else state
+
+
+def confirm(question: str) -> bool:
+    """Ask `question` on stderr and read the answer: yes in the current language or in English.
+
+    Not typer.confirm: its `[y/N]` and "Error: invalid input" are English, and an Italian
+    office answers `s` or `sì`. Anything else, or no answer, is no.
+    """
+    sys.stderr.write(question + " " + _("[y/N]") + ": ")
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline().strip().lower()
+    except (OSError, ValueError, KeyboardInterrupt):
+        answer = ""
+    yes = {"y", "yes", *(w.strip().lower() for w in _("y|yes").split("|"))}
+    return answer in yes

@@ -192,7 +192,7 @@ def _ids_in(config: Config) -> dict[str, Path]:
 
 def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     """On an interactive terminal, ask before sending to real senders; never when piped (cron)."""
-    from comunicast.output import is_terminal, warn
+    from comunicast.output import confirm, is_terminal, warn
 
     if not is_terminal(sys.stdin):
         return
@@ -202,7 +202,7 @@ def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     warn(_("About to publish:"))
     for item in real:
         warn(f"  {item.message.draft_id} → {item.sender.name} ({item.sender.adapter_name})")
-    if not typer.confirm(_("Send now?"), default=False, err=True):
+    if not confirm(_("Send now?")):
         warn(_("nothing sent"))
         raise typer.Exit(0)
 
