@@ -23,13 +23,7 @@ NOW = "2026-11-30T09:00:00"
 
 #: Words of English that are not Italian words (so "a", "in", "no", "non" and "per" are out).
 ENGLISH = frozenset(
-    """the is are not with of to and for was were this that these those your you found has have
-    had been be by from its will would must should cannot can does do did than which there into
-    only already on at as if or an when where what while who how why please try missing invalid
-    unknown no-such such option options usage show message exit error warning hint suggestion
-    checked problems files file's draft drafts sender senders sent skipped refused failed
-    published publish nothing yet here it's doesn't isn't can't won't don't characters
-    configured installed adapters default built send wrote scans about printed code""".split()
+    ["the", "is", "are", "not", "with", "of", "to", "and", "for", "was", "were", "this", "that", "these", "those", "your", "you", "found", "has", "have", "had", "been", "be", "by", "from", "its", "will", "would", "must", "should", "cannot", "can", "does", "do", "did", "than", "which", "there", "into", "only", "already", "on", "at", "as", "if", "or", "an", "when", "where", "what", "while", "who", "how", "why", "please", "try", "missing", "invalid", "unknown", "no-such", "such", "option", "options", "usage", "show", "message", "exit", "error", "warning", "hint", "suggestion", "checked", "problems", "files", "file's", "draft", "drafts", "sender", "senders", "sent", "skipped", "refused", "failed", "published", "publish", "nothing", "yet", "here", "it's", "doesn't", "isn't", "can't", "won't", "don't", "characters", "configured", "installed", "adapters", "default", "built", "send", "wrote", "scans", "about", "printed", "code"]
 )
 
 _STRIP = (

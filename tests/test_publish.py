@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import comunicast_exe
 from fakes import FakeWaha, FakeWebhook
 from publish_support import (
