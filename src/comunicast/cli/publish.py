@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.errors import UsageError
         from comunicast.ledger import Ledger
         from comunicast.publish import Publisher, due_drafts, exit_code, plan, sent_and_settled
+        from comunicast.stopping import StopFlag
 
         if due and drafts:
             raise UsageError(_("give either DRAFT arguments or --due, not both"))
@@ -100,16 +101,19 @@ def register(app: typer.Typer) -> None:
             ledger = Ledger.open(config.ledger_path)
         else:
             ledger = None
-        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due)
+        stop = StopFlag()  # SIGTERM/SIGHUP while sending: finish the request in flight, then stop
+        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due,
+                              stop=stop)
         try:
             if not dry_run and not yes and the_plan.items:
                 _confirm(publisher, the_plan.items)
-            if format is OutputFormat.json:
-                # Data on stdout is the JSON document: the console sender writes to stderr.
-                with contextlib.redirect_stdout(sys.stderr):
+            with stop.catching():
+                if format is OutputFormat.json:
+                    # Data on stdout is the JSON document: the console sender writes to stderr.
+                    with contextlib.redirect_stdout(sys.stderr):
+                        outcomes = publisher.run(the_plan.items)
+                else:
                     outcomes = publisher.run(the_plan.items)
-            else:
-                outcomes = publisher.run(the_plan.items)
         finally:
             if ledger is not None:
                 ledger.close()
@@ -134,6 +138,8 @@ def register(app: typer.Typer) -> None:
         else:
             _print_outcomes(everything)
         _print_hints(everything)
+        if stop.requested:
+            _report_stop(stop.name, everything, due=due)
         if code:
             raise typer.Exit(code)
 
@@ -227,6 +233,7 @@ def _draft_error_json(exc: DraftError) -> dict[str, object]:
 
 _STYLES = {
     "sent": "green", "skipped": "dim", "in-progress": "yellow", "dry-run": "cyan",
+    "not-attempted": "yellow",
     "refused": "red", "failed": "red", "unknown": "bold red",
 }
 
@@ -270,6 +277,22 @@ def _print_dry_run(outcomes: list[Outcome]) -> None:
         else:
             echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
                  + " ──")
+
+
+def _report_stop(signal_name: str, outcomes: list[Outcome], *, due: bool) -> None:
+    """Say on stderr that the run stopped early, and what happens to the rest."""
+    from comunicast.i18n import ngettext
+    from comunicast.output import warn
+
+    left = sum(1 for o in outcomes if o.state == "not-attempted")
+    warn(_("warning: stopped by {signal}: the publication in flight was finished and recorded; "
+           "nothing more was sent").format(signal=signal_name))
+    if left:
+        later = _("the next `publish --due` sends them") if due else \
+            _("run the same command again to send them")
+        warn(ngettext("{n} publication was not attempted; {later}",
+                      "{n} publications were not attempted; {later}", left).format(
+            n=left, later=later))
 
 
 def _print_hints(outcomes: list[Outcome]) -> None:
