@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +15,7 @@ from comunicast.i18n import _
 
 if TYPE_CHECKING:
     from comunicast.config import Config
+    from comunicast.drafts import Draft
     from comunicast.errors import DraftError
     from comunicast.publish import Outcome, Planned, Publisher
 
@@ -123,7 +125,11 @@ def register(app: typer.Typer) -> None:
             # cron stays quiet: already sent and being-sent-elsewhere are not news.
             everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
         code = exit_code(everything, extra=[1] if errors else [])
-        _report_draft_errors(errors)
+        shown, shown_errors = everything, errors
+        if due and format is OutputFormat.text and not dry_run:
+            # cron mails whatever is printed: say what is new (the exit code stays honest).
+            shown, shown_errors = _news_for_cron(config, now, selected, everything, errors)
+        _report_draft_errors(shown_errors)
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -136,7 +142,7 @@ def register(app: typer.Typer) -> None:
         elif dry_run:
             _print_dry_run(everything)
         else:
-            _print_outcomes(everything)
+            _print_outcomes(shown)
         _print_hints(everything)
         if stop.requested:
             _report_stop(stop.name, everything, due=due)
@@ -211,6 +217,55 @@ def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     if not typer.confirm(_("Send now?"), default=False, err=True):
         warn(_("nothing sent"))
         raise typer.Exit(0)
+
+
+def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes: list[Outcome],
+                   errors: list[DraftError]) -> tuple[list[Outcome], list[DraftError]]:
+    """The refusals and draft errors this `--due` run should print (README: cron and mail).
+
+    A person at a terminal sees everything; without one (cron), a problem is printed when it is
+    new or changed, and a due draft still refused again every `publish.reminder_hours`.
+    """
+    from comunicast.errors import ComunicastError
+    from comunicast.ledger import Ledger
+    from comunicast.notices import Notice, fingerprint, to_say
+    from comunicast.output import is_terminal, warn
+
+    if is_terminal(sys.stderr):
+        return outcomes, errors
+    notices = [Notice("draft-error", _subject(e.path), fingerprint(e.path, [str(e)]))
+               for e in errors]
+    reasons: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.state == "refused":
+            reasons.setdefault(o.draft_id, []).append(f"{o.sender}: {o.error}")
+    paths = {d.id: d.path for d in drafts}
+    notices += [Notice("refused", draft_id, fingerprint(paths.get(draft_id), lines))
+                for draft_id, lines in reasons.items()]
+    try:
+        if not notices and not config.ledger_path.exists():
+            return outcomes, errors
+        with Ledger.open(config.ledger_path) as ledger:
+            said = to_say(ledger, notices, now=now.timestamp(),
+                          remind_after=config.publish.reminder_hours * 3600)
+    except ComunicastError:  # no memory (say, a read-only state folder): say everything
+        return outcomes, errors
+    shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]
+    for (_kind, subject), why in said.items():
+        if why.why == "reminder":
+            since = datetime.fromtimestamp(why.first_at, config.tz).strftime("%Y-%m-%d %H:%M")
+            warn(_("reminder: draft '{draft}' is due and still refused (reported first on "
+                   "{since}); fix it, or move it out of messages/").format(draft=subject,
+                                                                          since=since))
+    if any(why.why != "reminder" for why in said.values()):
+        warn(_("hint: cron runs repeat this only when the draft changes, and recall a due draft "
+               "still refused every {hours:g} hours; `comunicast check` lists every problem")
+             .format(hours=config.publish.reminder_hours))
+    return shown, [e for e in errors if ("draft-error", _subject(e.path)) in said]
+
+
+def _subject(path: Path) -> str:
+    return str(path.resolve())
 
 
 def _report_draft_errors(errors: list[DraftError]) -> None:
