@@ -386,10 +386,14 @@ def check_links(
     wanted = list(dict.fromkeys(urls))
     results: dict[str, LinkResult] = {}
     ledger = None
+    creating: _LedgerCreation | None = None
     if ledger_path is not None and wanted:
         from comunicast.ledger import Ledger
 
-        ledger = Ledger.open(ledger_path)
+        if ledger_path.exists():
+            ledger = Ledger.open(ledger_path)
+        else:  # nothing cached yet: the ledger is created while the requests run
+            creating = _LedgerCreation(ledger_path)
     try:
         if ledger is not None:
             results.update(_cached(ledger, wanted, ttl))
@@ -404,14 +408,49 @@ def check_links(
                                        progress=progress, ssl_context=ssl_context))
             for result in fetched:
                 results[result.url] = result
+            if creating is not None:
+                ledger = creating.result()
+                creating = None
             if ledger is not None:
                 ledger.link_cache_put_many(
                     (r.url, r.status, r.final_url, r.error) for r in fetched
                 )
     finally:
+        if creating is not None:  # an error before the requests ended: let it finish
+            creating.thread.join()
         if ledger is not None:
             ledger.close()
     return results
+
+
+class _LedgerCreation:
+    """A new ledger made in a thread: creating it and its tables waits 20-150 ms on the disk
+    (each migration is committed with synchronous=FULL), which the first request need not."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self.path = path
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._create, name="ledger-creation", daemon=True)
+        self.thread.start()
+
+    def _create(self) -> None:
+        from comunicast.ledger import Ledger
+
+        try:
+            Ledger.open(self.path).close()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread instead
+            self.error = exc
+
+    def result(self) -> Ledger:
+        """The ledger, opened in the calling thread (its connection belongs there)."""
+        from comunicast.ledger import Ledger
+
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return Ledger.open(self.path)
 
 
 def summary(results: dict[str, LinkResult]) -> dict[str, Any]:
