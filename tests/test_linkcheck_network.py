@@ -376,3 +376,29 @@ def test_no_proxy_sends_https_around_the_proxy(no_proxy_environment: pytest.Monk
         result = check_links([url], ssl_context=_client_tls(ca))[url]
     assert result.status == 200, result
     assert proxy.targets == []
+
+
+def test_aiohttp_is_imported_only_when_links_are_asked(tmp_path: Path) -> None:
+    """`--help`, `--version` and an offline `check` stay light (PLAN: heavy imports in the
+    functions that use them)."""
+    import os
+    import sys
+
+    from conftest import MINIMAL_CONFIG
+
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
+    (root / "messages" / "a.md").write_text(
+        "---\ntitle: T\nkind: avviso\n---\nVedi https://www.comune.cremona.it/\n",
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    for args in (["--help"], ["--version"], ["check", "--format", "json"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "comunicast", *args],
+                              cwd=root, env=env, capture_output=True, text=True, check=False,
+                              timeout=60)
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                    if line.startswith("import time:")}
+        assert "comunicast.cli.app" in imported
+        assert not {"aiohttp", "asyncio"} & imported, args
