@@ -81,6 +81,31 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        "0004_approvals",
+        [
+            # Which approvals each publication went out under (SPEC §8), one row per approver.
+            """CREATE TABLE publication_approvals (
+                id INTEGER PRIMARY KEY,
+                publication_id INTEGER NOT NULL REFERENCES publications (id),
+                content_revision TEXT NOT NULL,
+                approver TEXT NOT NULL,
+                approval_file TEXT NOT NULL,
+                signed INTEGER NOT NULL,
+                approved_at TEXT NOT NULL,
+                recorded_at REAL NOT NULL,
+                UNIQUE (publication_id, approver)
+            )""",
+            # `publish --urgent --reason`: an emergenza sent without (enough) approvals.
+            """CREATE TABLE urgent_publications (
+                publication_id INTEGER PRIMARY KEY REFERENCES publications (id),
+                content_revision TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                at REAL NOT NULL
+            )""",
+        ],
+    ),
+    (
         "0007_notices",
         [
             # What `publish --due` last said about a problem (comunicast.notices): cron mails
@@ -513,6 +538,69 @@ class Ledger:
             "INSERT INTO events (publication_id, at, event, detail) VALUES (?, ?, ?, ?)",
             (publication_id, time.time(), event, detail),
         )
+
+    # -- approvals (SPEC §8) ----------------------------------------------------------------
+
+    def record_approvals(
+        self,
+        publication_id: int,
+        content_revision: str,
+        approvals: Iterable[tuple[str, str, bool, str]],
+        urgent: tuple[str, str] | None = None,
+    ) -> None:
+        """What a claimed publication goes out under: (approver, file, signed, approved_at)
+        rows, and the urgent bypass (reason, user) if any; committed before the send."""
+        now = time.time()
+        rows = [(publication_id, content_revision, approver, file, int(signed), at, now)
+                for approver, file, signed, at in approvals]
+        with self.transaction() as conn:
+            if rows:
+                conn.executemany(
+                    "INSERT INTO publication_approvals (publication_id, content_revision,"
+                    " approver, approval_file, signed, approved_at, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (publication_id, approver) DO NOTHING",
+                    rows,
+                )
+            if urgent is not None:
+                conn.execute(
+                    "INSERT INTO urgent_publications (publication_id, content_revision, reason,"
+                    " user_name, at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (publication_id) DO NOTHING",
+                    (publication_id, content_revision, urgent[0], urgent[1], now),
+                )
+
+    def approvals_of(self, publication_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """By publication id: `approved_by` (names), `urgent_reason`, `urgent_by`, `urgent_at`
+        (UTC datetime) of each publication that went out under approvals or a bypass."""
+        wanted = list(dict.fromkeys(publication_ids))
+        found: dict[int, dict[str, Any]] = {}
+        if not self._has_approval_tables():
+            return found
+
+        def entry(pub_id: int) -> dict[str, Any]:
+            return found.setdefault(pub_id, {"approved_by": [], "urgent_reason": None,
+                                             "urgent_by": None, "urgent_at": None})
+
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT publication_id, approver FROM publication_approvals"
+                f" WHERE publication_id IN ({marks}) ORDER BY id", chunk
+            ):
+                entry(r["publication_id"])["approved_by"].append(r["approver"])
+            for r in self.conn.execute(
+                f"SELECT publication_id, reason, user_name, at FROM urgent_publications"
+                f" WHERE publication_id IN ({marks})", chunk
+            ):
+                entry(r["publication_id"]).update(
+                    urgent_reason=r["reason"], urgent_by=r["user_name"], urgent_at=_dt(r["at"]))
+        return found
+
+    def _has_approval_tables(self) -> bool:
+        # Opened read-only (`log`), a ledger may predate 0004: it then holds no approvals.
+        return "0004_approvals" in self.applied_migrations()
 
     # -- link cache (used by `check --online`) ---------------------------------------------
 

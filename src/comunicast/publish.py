@@ -23,6 +23,7 @@ from comunicast.revision import canonical_payload, idempotency_key, revision_of
 from comunicast.stopping import StopFlag
 
 if TYPE_CHECKING:
+    from comunicast.approvals import ApprovalGate, ApprovalRecord, UrgentBypass
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.ledger import Ledger, Publication
@@ -89,6 +90,8 @@ class Planned:
     draft: Draft
     sender: SenderInstance
     message: Message
+    #: The approvals (or urgent bypass) it goes out under, recorded with the claim (SPEC §8).
+    approval: ApprovalRecord | None = None
 
     @property
     def is_local(self) -> bool:
@@ -102,6 +105,13 @@ class Plan:
 
     items: list[Planned] = field(default_factory=list)
     decided: list[Outcome] = field(default_factory=list)
+    #: Holds the private copies of images the items send; `close()` removes them.
+    approvals: ApprovalGate | None = None
+
+    def close(self) -> None:
+        """Remove the temporary files of the plan (after the run)."""
+        if self.approvals is not None:
+            self.approvals.close()
 
 
 # -- selecting and planning --------------------------------------------------------------------
@@ -156,6 +166,7 @@ def plan(
     now: datetime,
     to: list[str] | None = None,
     done: Callable[[str, str], bool] | None = None,
+    urgent: UrgentBypass | None = None,
 ) -> Plan:
     """Check and render every (draft, sender); drafts with errors are refused, nothing sent.
 
@@ -163,11 +174,19 @@ def plan(
     skipped before any check, so a stricter rule or a removed image never refuses, at every
     cron run, a draft that was published long ago.
     """
+    from comunicast.approvals import ApprovalGate
     from comunicast.compose import senders_of
     from comunicast.senders.base import Message
     from comunicast.senders.registry import sender_instance
 
     result = Plan()
+    if urgent is not None or config.approval.required is not False:
+        result.approvals = ApprovalGate(config, urgent=urgent)
+        # Signatures of every draft that will be looked at, checked at once, in parallel.
+        result.approvals.prepare([
+            d for d in drafts
+            if done is None or not all(done(d.id, n) for n in (to or senders_of(d, config)))
+        ])
     instances: dict[str, SenderInstance | ConfigError] = {}
 
     def instance(name: str) -> SenderInstance | ConfigError:
@@ -212,6 +231,16 @@ def plan(
             names = [n for n in names if n not in finished]
             if not names:
                 continue
+
+        approval: ApprovalRecord | None = None
+        if result.approvals is not None:
+            # From here on, the draft is the one whose content was judged: its image is a copy.
+            gated = result.approvals.check(draft)
+            if gated.refusal is not None:
+                result.decided.extend(
+                    Outcome(draft.id, n, "refused", error=gated.refusal) for n in names)
+                continue
+            draft, approval = gated.draft, gated.record
 
         findings = offline_findings(draft, config, now)
         errors = blocking_findings(findings)
@@ -264,7 +293,7 @@ def plan(
                 publish_at=draft.publish_at,
                 idempotency_key=idempotency_key(draft.id, name, revision),
             )
-            result.items.append(Planned(draft, inst, message))
+            result.items.append(Planned(draft, inst, message, approval))
     return result
 
 
@@ -433,6 +462,8 @@ class Publisher:
             if claim.decision != "claimed":
                 return self._from_claim(base, claim.decision, claim.publication, claim.blocking)
             assert claim.publication is not None
+            if item.approval is not None:
+                self._record_approval(claim.publication, item.approval)
             return self._send(item, claim.publication)
         finally:
             lock.release()
@@ -462,6 +493,15 @@ class Publisher:
                     "channel, then run `comunicast resolve {draft} --sender {sender} --as "
                     "sent|failed`").format(
                 rev=blocking.revision[:15], draft=base.draft_id, sender=base.sender),
+        )
+
+    def _record_approval(self, pub: Publication, record: ApprovalRecord) -> None:
+        """Before the send: the approvals (or the urgent bypass) this publication goes out under."""
+        assert self.ledger is not None
+        self.ledger.record_approvals(
+            pub.id, record.content_revision,
+            [(a.approver, a.path.name, a.signed, a.approved_at) for a in record.approvals],
+            (record.urgent.reason, record.urgent.user) if record.urgent else None,
         )
 
     def _sender(self, item: Planned) -> Sender:

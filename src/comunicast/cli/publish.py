@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
+    from comunicast.approvals import UrgentBypass
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.errors import DraftError
@@ -55,6 +57,17 @@ def register(app: typer.Typer) -> None:
                 "--republish", help=_("Send an edited draft again, as a new message.")
             ),
         ] = False,
+        urgent: Annotated[
+            bool,
+            typer.Option("--urgent", help=_(
+                "Send an emergenza without approval (needs approval.urgent_bypass and --reason)."
+            )),
+        ] = False,
+        reason: Annotated[
+            str | None,
+            typer.Option("--reason", metavar="TEXT",
+                         help=_("Why --urgent: recorded in the ledger and shown by log.")),
+        ] = None,
         format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
@@ -74,6 +87,7 @@ def register(app: typer.Typer) -> None:
             )
         if due and to:
             raise UsageError(_("--to applies to named drafts, not to --due"))
+        bypass = urgent_bypass(urgent, reason, due)
         config = get_config()
         now = clock_now(config.tz)
         targets = [n.strip() for n in to.split(",") if n.strip()] if to else None
@@ -86,6 +100,8 @@ def register(app: typer.Typer) -> None:
         else:
             loaded = load_drafts(draft_paths(config, drafts or []), config.tz)
             selected, errors = loaded.drafts, loaded.errors
+            if bypass is not None:
+                only_emergencies(selected)
 
         if due and selected:
             seen = Ledger.open_existing(config.ledger_path)
@@ -96,7 +112,7 @@ def register(app: typer.Typer) -> None:
                 if seen is not None:
                     seen.close()
         else:
-            the_plan = plan(config, selected, now=now, to=targets)
+            the_plan = plan(config, selected, now=now, to=targets, urgent=bypass)
         if dry_run:
             ledger = Ledger.open_existing(config.ledger_path)
         elif the_plan.items:
@@ -119,6 +135,7 @@ def register(app: typer.Typer) -> None:
         finally:
             if ledger is not None:
                 ledger.close()
+            the_plan.close()
 
         everything = [*the_plan.decided, *outcomes]
         if due:
@@ -148,6 +165,45 @@ def register(app: typer.Typer) -> None:
             _report_stop(stop.name, everything, due=due)
         if code:
             raise typer.Exit(code)
+
+
+def urgent_bypass(urgent: bool, reason: str | None, due: bool) -> UrgentBypass | None:
+    """`--urgent --reason TEXT` as what the ledger records (who and why), or None."""
+    from comunicast.approvals import UrgentBypass, git_user_name
+    from comunicast.errors import UsageError
+
+    if not urgent:
+        if reason is not None:
+            raise UsageError(_("--reason goes with --urgent"))
+        return None
+    if due:
+        raise UsageError(_("--urgent applies to named drafts, not to --due"))
+    if reason is None or not reason.strip():
+        raise UsageError(_("--urgent needs --reason TEXT: say why it cannot wait for approval"),
+                         hint=_('comunicast publish messages/allerta.md --urgent --reason '
+                                '"esondazione in corso"'))
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        login = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    name = git_user_name(Path.cwd())
+    return UrgentBypass(" ".join(reason.split()), f"{name} ({login})" if name else login)
+
+
+def only_emergencies(drafts: list[Draft]) -> None:
+    """`--urgent` is for emergencies only: any other kind is a usage error (exit 2)."""
+    from comunicast.drafts import Kind
+    from comunicast.errors import UsageError
+
+    others = [d for d in drafts if d.kind is not Kind.EMERGENZA]
+    if others:
+        raise UsageError(
+            _("--urgent is only for an emergenza; {path} is of kind '{kind}'").format(
+                path=others[0].relpath, kind=others[0].kind),
+            hint=_("publish it without --urgent, once it is approved"),
+        )
 
 
 def draft_paths(config: Config, refs: list[Path]) -> list[Path]:
