@@ -194,6 +194,8 @@ COMMANDS: tuple[str, ...] = (
     "schema",
     "qr",
     "publish",
+    "approve",
+    "approvals",
     "log",
     "resolve",
     "senders",

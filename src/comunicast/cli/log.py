@@ -51,6 +51,9 @@ def register(app: typer.Typer) -> None:
             with ledger:
                 pubs = ledger.publications(draft_id=draft_id, limit=limit)
                 rows = [row_of(config, p) for p in pubs]
+                approved = ledger.approvals_of(p.id for p in pubs)
+                for pub, row in zip(pubs, rows, strict=True):
+                    row.update(approval_fields(config, approved.get(pub.id)))
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -144,6 +147,24 @@ def _when(iso: str | None, *, with_time: bool = True) -> str:
     return format_datetime(value) if with_time else format_date(value.date())
 
 
+def approval_fields(config: Config, found: dict[str, Any] | None) -> dict[str, Any]:
+    """SPEC §8 additions to a `log` row: who approved it, or why it went out urgently."""
+    found = found or {}
+    at = found.get("urgent_at")
+    return {
+        "approved_by": list(found.get("approved_by") or []),
+        "urgent_reason": found.get("urgent_reason"),
+        "urgent_by": found.get("urgent_by"),
+        "urgent_at": at.astimezone(config.tz).isoformat(timespec="seconds") if at else None,
+    }
+
+
+def _urgent(row: dict[str, Any]) -> str:
+    if not row.get("urgent_reason"):
+        return ""
+    return f"{row['urgent_reason']} ({row['urgent_by']}, {_when(row['urgent_at'])})"
+
+
 def _print_rows(rows: list[dict[str, Any]]) -> None:
     from comunicast.output import echo, is_terminal, state_word, stdout_console, warn
 
@@ -151,11 +172,12 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
         warn(_("nothing published yet"))
         return
     headers = [_("when"), _("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
-               _("leaves channel")]
+               _("leaves channel"), _("approved by"), _("urgent reason")]
     table_rows = [
         [_when(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
          state_word(r["state"]) + (" (" + _("resolved") + ")" if r["resolved_as"] else ""),
-         r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False)]
+         r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False),
+         ", ".join(r.get("approved_by") or []), _urgent(r)]
         for r in rows
     ]
     if is_terminal():
