@@ -127,12 +127,17 @@ class Poster(_Strict):
 
 
 class Publish(_Strict):
-    """How `publish` retries transient failures within one run."""
+    """How `publish` retries transient failures within one run, and how often cron is reminded."""
 
     retry_budget: float = Field(
         default=60.0, ge=0, description="Seconds one run may spend waiting to retry failed sends"
     )
     max_attempts: int = Field(default=5, ge=1, description="Attempts per publication in one run")
+    reminder_hours: float = Field(
+        default=24.0, ge=0,
+        description="Hours before `publish --due` says again that a due draft is still refused "
+                    "(0: at every run)",
+    )
 
 
 #: Public key types OpenSSH signs with (`ssh-keygen -Y sign`).

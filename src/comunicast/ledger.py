@@ -112,6 +112,21 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "0007_notices",
+        [
+            # What `publish --due` last said about a problem (comunicast.notices): cron mails
+            # what is new, not the same lines every five minutes.
+            """CREATE TABLE notices (
+                kind TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                first_at REAL NOT NULL,
+                reported_at REAL NOT NULL,
+                PRIMARY KEY (kind, subject)
+            )""",
+        ],
+    ),
 ]
 
 
@@ -716,6 +731,33 @@ class Ledger:
                 conn.executemany("UPDATE check_cache SET used_at = ? WHERE key = ?", used)
             if forget_before is not None:
                 conn.execute("DELETE FROM check_cache WHERE used_at < ?", (forget_before,))
+
+
+    # -- notices (what `publish --due` already said) ----------------------------------------
+
+    def notices(self) -> dict[tuple[str, str], tuple[str, float, float]]:
+        """(fingerprint, first_at, reported_at) of every remembered notice, by (kind, subject)."""
+        return {(r["kind"], r["subject"]): (r["fingerprint"], r["first_at"], r["reported_at"])
+                for r in self.conn.execute(
+                    "SELECT kind, subject, fingerprint, first_at, reported_at FROM notices")}
+
+    def notices_update(self, said: Iterable[tuple[str, str, str]], *,
+                       keep: Iterable[tuple[str, str]], at: float) -> None:
+        """Remember that the (kind, subject, fingerprint) notices were said `at` (a timestamp),
+        and forget every notice not in `keep` (no longer true); nothing is written when nothing
+        changed (the quiet cron run)."""
+        rows = [(kind, subject, fingerprint, at, at) for kind, subject, fingerprint in said]
+        kept = set(keep)
+        gone = [key for key in self.notices() if key not in kept]
+        if not rows and not gone:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO notices (kind, subject, fingerprint, first_at, reported_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, subject) DO UPDATE SET"
+                " fingerprint = excluded.fingerprint, reported_at = excluded.reported_at",
+                rows)
+            conn.executemany("DELETE FROM notices WHERE kind = ? AND subject = ?", gone)
 
 
 def _decide(rows: list[Publication], revision: str, *, republish: bool) -> Claim:
