@@ -23,7 +23,8 @@ def test_blank_database_gets_every_migration_in_wal(tmp_path: Path) -> None:
         r[0]
         for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
-    assert {"migrations", "publications", "events", "link_cache", "check_cache"} <= tables
+    assert {"migrations", "publications", "events", "link_cache", "check_cache",
+            "notices"} <= tables
 
 
 def test_upgrade_from_first_migration_keeps_rows(tmp_path: Path) -> None:

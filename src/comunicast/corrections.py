@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from comunicast.ledger_actions import Action
     from comunicast.senders.base import Correcting, Edit, Message, Receipt, Sender, Withdrawal
     from comunicast.senders.registry import SenderInstance
+    from comunicast.stopping import StopFlag
 
 
 # -- what the ledger says about a published message ----------------------------------------------
@@ -105,9 +106,11 @@ def withdrawn_refusal(config_tz: tzinfo, pub: Publication, ledger: Ledger) -> st
 
 
 def _when(value: datetime | None, tz: tzinfo) -> str:
+    from comunicast.i18n import format_datetime
+
     if value is None:
         return "?"
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(value.astimezone(tz))
 
 
 def remember_payload(ledger: Ledger, pub: Publication, message: Message) -> None:
@@ -140,8 +143,8 @@ class Corrector(Publisher):
     record. Shares the publisher's senders, retry policy, budget and secret masking."""
 
     def __init__(self, config: Config, ledger: Ledger | None, *, now: datetime,
-                 dry_run: bool = False) -> None:
-        super().__init__(config, ledger, dry_run=dry_run)
+                 dry_run: bool = False, stop: StopFlag | None = None) -> None:
+        super().__init__(config, ledger, dry_run=dry_run, stop=stop)
         self.now = now
 
     # -- edit ------------------------------------------------------------------------------
@@ -152,7 +155,7 @@ class Corrector(Publisher):
         outcomes: list[Outcome] = []
         try:
             for item in items:
-                outcome = self.edit_one(item)
+                outcome = self.not_attempted(item) if self.stop.requested else self.edit_one(item)
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
@@ -297,6 +300,12 @@ class Corrector(Publisher):
         outcomes: list[Outcome] = []
         try:
             for target in targets:
+                if self.stop.requested:  # SIGTERM/SIGHUP: nothing more is started
+                    outcomes.append(replace(
+                        Outcome(target.draft_id, target.sender, "not-attempted"),
+                        error=_("not attempted: the run was stopped by {signal}").format(
+                            signal=self.stop.name)))
+                    continue
                 for outcome in self.withdraw_one(target, reason):
                     outcomes.append(outcome)
                     if on_outcome is not None:
@@ -419,13 +428,12 @@ class Corrector(Publisher):
         self._senders[inst.name] = sender
         return sender
 
-    def _pause(self, inst: SenderInstance) -> None:
-        """Wait the sender's `min_interval` since this run's last request to it."""
+    def _pause(self, inst: SenderInstance) -> bool:
+        """Keep the sender's `min_interval` since this run's last request to it; False when a
+        stop (SIGTERM/SIGHUP) was asked for."""
         last = self._last_send.get(inst.name)
-        if last is not None:
-            wait = inst.min_interval - (self.clock() - last)
-            if wait > 0:
-                self.sleep(wait)
+        wait = inst.min_interval - (self.clock() - last) if last is not None else 0.0
+        return self.pause(wait) if wait > 0 else not self.stop.requested
 
     def _cannot(self, inst: SenderInstance, what: Literal["edit", "withdraw"]) -> str | None:
         limits = inst.limits
@@ -467,13 +475,17 @@ class Corrector(Publisher):
         ledger = self.ledger
         max_attempts = self.config.publish.max_attempts
         tries = 0
+        attempts = action.attempts
         previous: tuple[ActionResult, str] = ("failed", _("interrupted before sending"))
         while True:
             try:
-                self._pause(inst)
+                waited = self._pause(inst)
             except BaseException:
                 ledger.record_action(action.id, previous[0], error=previous[1])
                 raise
+            if not waited:  # stopped before this attempt: the previous outcome stands
+                ledger.record_action(action.id, previous[0], error=previous[1])
+                return previous[0], self._stopped(previous[1]), attempts, None
             attempts = action.attempts if tries == 0 else ledger.begin_action_attempt(action.id)
             tries += 1
             result: ActionResult
@@ -508,10 +520,13 @@ class Corrector(Publisher):
             ledger.note_action(action.id, error)
             previous = (result, error)
             try:
-                self.sleep(delay)
+                waited = self.pause(delay)
             except BaseException:
                 ledger.record_action(action.id, result, error=error)
                 raise
+            if not waited:  # stopped during the backoff: this attempt's outcome stands
+                ledger.record_action(action.id, result, error=error)
+                return result, self._stopped(error), attempts, code
 
 
 def mask(inst: SenderInstance, text: str) -> str:

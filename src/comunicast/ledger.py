@@ -104,6 +104,28 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 user_name TEXT NOT NULL,
                 at REAL NOT NULL
             )""",
+            # Signatures `ssh-keygen -Y verify` already judged, for the listings (`approvals`,
+            # `check`) only: `publish` always asks ssh-keygen. Disposable.
+            """CREATE TABLE approval_checks (
+                key TEXT PRIMARY KEY,
+                ok INTEGER NOT NULL,
+                checked_at REAL NOT NULL
+            )""",
+        ],
+    ),
+    (
+        "0007_notices",
+        [
+            # What `publish --due` last said about a problem (comunicast.notices): cron mails
+            # what is new, not the same lines every five minutes.
+            """CREATE TABLE notices (
+                kind TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                first_at REAL NOT NULL,
+                reported_at REAL NOT NULL,
+                PRIMARY KEY (kind, subject)
+            )""",
         ],
     ),
     # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
@@ -587,6 +609,39 @@ class Ledger(ActionsLedger):
                     urgent_reason=r["reason"], urgent_by=r["user_name"], urgent_at=_dt(r["at"]))
         return found
 
+    def approval_checks_get(self, keys: Iterable[str]) -> dict[str, bool]:
+        """Remembered signature checks among `keys` (hashes of what was verified), by key."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, bool] = {}
+        try:
+            for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self.conn.execute(
+                    f"SELECT key, ok FROM approval_checks WHERE key IN ({marks})", chunk
+                ):
+                    found[r["key"]] = bool(r["ok"])
+        except sqlite3.OperationalError:  # a ledger whose 0004 predates this table
+            return {}
+        return found
+
+    def approval_checks_put(self, results: Iterable[tuple[str, bool]]) -> None:
+        """Remember signature checks: (key, ok)."""
+        now = time.time()
+        rows = [(key, int(ok), now) for key, ok in results]
+        if not rows:
+            return
+        try:
+            with self.transaction() as conn:
+                conn.executemany(
+                    "INSERT INTO approval_checks (key, ok, checked_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET ok = excluded.ok,"
+                    " checked_at = excluded.checked_at",
+                    rows,
+                )
+        except sqlite3.OperationalError:  # a ledger whose 0004 predates this table
+            return
+
     def _has_approval_tables(self) -> bool:
         # Opened read-only (`log`), a ledger may predate 0004: it then holds no approvals.
         return "0004_approvals" in self.applied_migrations()
@@ -680,6 +735,33 @@ class Ledger(ActionsLedger):
                 conn.executemany("UPDATE check_cache SET used_at = ? WHERE key = ?", used)
             if forget_before is not None:
                 conn.execute("DELETE FROM check_cache WHERE used_at < ?", (forget_before,))
+
+
+    # -- notices (what `publish --due` already said) ----------------------------------------
+
+    def notices(self) -> dict[tuple[str, str], tuple[str, float, float]]:
+        """(fingerprint, first_at, reported_at) of every remembered notice, by (kind, subject)."""
+        return {(r["kind"], r["subject"]): (r["fingerprint"], r["first_at"], r["reported_at"])
+                for r in self.conn.execute(
+                    "SELECT kind, subject, fingerprint, first_at, reported_at FROM notices")}
+
+    def notices_update(self, said: Iterable[tuple[str, str, str]], *,
+                       keep: Iterable[tuple[str, str]], at: float) -> None:
+        """Remember that the (kind, subject, fingerprint) notices were said `at` (a timestamp),
+        and forget every notice not in `keep` (no longer true); nothing is written when nothing
+        changed (the quiet cron run)."""
+        rows = [(kind, subject, fingerprint, at, at) for kind, subject, fingerprint in said]
+        kept = set(keep)
+        gone = [key for key in self.notices() if key not in kept]
+        if not rows and not gone:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO notices (kind, subject, fingerprint, first_at, reported_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, subject) DO UPDATE SET"
+                " fingerprint = excluded.fingerprint, reported_at = excluded.reported_at",
+                rows)
+            conn.executemany("DELETE FROM notices WHERE kind = ? AND subject = ?", gone)
 
 
 def _decide(rows: list[Publication], revision: str, *, republish: bool) -> Claim:

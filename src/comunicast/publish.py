@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from comunicast.errors import ComunicastError, ConfigError
-from comunicast.i18n import _
+from comunicast.i18n import _, format_datetime
 from comunicast.locks import PublicationLock, is_held
 from comunicast.revision import canonical_payload, idempotency_key, revision_of
+from comunicast.stopping import StopFlag
 
 if TYPE_CHECKING:
     from comunicast.approvals import ApprovalGate, ApprovalRecord, UrgentBypass
@@ -31,13 +32,16 @@ if TYPE_CHECKING:
     from comunicast.senders.registry import SenderInstance
 
 OutcomeState = Literal[
-    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run",
+    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run", "not-attempted",
     "edited", "withdrawn",  # SPEC §10: only for the action just taken (comunicast.corrections)
 ]
 #: Exit code of each outcome (SPEC §3.1); a run exits with the highest.
 EXIT_CODES: dict[str, int] = {
     "sent": 0, "skipped": 0, "in-progress": 0, "dry-run": 0,
     "refused": 1, "failed": 4, "unknown": 5,
+    # Stopped (SIGTERM/SIGHUP) before it was claimed: nothing happened to it, the next run
+    # sends it; the run exits with the code of what did happen.
+    "not-attempted": 0,
     "edited": 0, "withdrawn": 0,
 }
 #: Adapters that reach no audience: no confirmation is asked before "sending" to them.
@@ -327,9 +331,10 @@ class Publisher:
         republish: bool = False,
         dry_run: bool = False,
         due: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.config = config
         self.ledger = ledger
@@ -337,6 +342,8 @@ class Publisher:
         self.dry_run = dry_run
         self.due = due
         self.sleep = sleep
+        #: Asked before each publication and during each wait (SIGTERM/SIGHUP, see stopping).
+        self.stop = stop or StopFlag()
         self.clock = clock
         self.rng = rng or random.Random()
         self.locks_dir = config.state_dir / "locks"
@@ -384,13 +391,33 @@ class Publisher:
         outcomes = []
         try:
             for item in items:
-                outcome = self.preview(item) if self.dry_run else self.publish_one(item)
+                if self.stop.requested and not self.dry_run:
+                    outcome = self.not_attempted(item)
+                else:
+                    outcome = self.preview(item) if self.dry_run else self.publish_one(item)
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
         finally:
             self.close()
         return outcomes
+
+    def not_attempted(self, item: Planned) -> Outcome:
+        """The outcome of a publication this run did not start, because it was asked to stop."""
+        msg = item.message
+        return Outcome(msg.draft_id, msg.sender, "not-attempted", revision=msg.revision,
+                       target=msg.target,
+                       error=_("not attempted: the run was stopped by {signal}").format(
+                           signal=self.stop.name))
+
+    def pause(self, seconds: float) -> bool:
+        """Wait `seconds`; False when a stop was asked for (the wait then ends at once)."""
+        if self.sleep is None:
+            return self.stop.wait(seconds)
+        if self.stop.requested:
+            return False
+        self.sleep(seconds)
+        return not self.stop.requested
 
     def close(self) -> None:
         """Close the senders built by this run."""
@@ -426,6 +453,14 @@ class Publisher:
             return replace(base, state="in-progress",
                            error=_("another run is sending it right now"))
         try:
+            # The pause between two sends comes before the claim: a stop (or a crash) while
+            # waiting leaves no `sending` row behind. Only for what will really be sent.
+            if self._interval_left(item) > 0 and self.ledger.peek(
+                    msg.draft_id, msg.sender, msg.revision,
+                    republish=self.republish).decision == "claimed":
+                self._wait_interval(item)
+            if self.stop.requested:
+                return self.not_attempted(item)
             guard = self._withdrawn_guard(msg)
             if isinstance(guard, str):  # SPEC §10: withdrawn, and no --republish
                 return replace(base, state="refused", error=guard)
@@ -481,7 +516,7 @@ class Publisher:
                                                              "text"))
             message = _("a different revision was already sent on {when}; edits are not "
                         "sent again unless you pass --republish").format(
-                when=blocking.sent_at.astimezone(self.config.tz).strftime("%Y-%m-%d %H:%M")
+                when=format_datetime(blocking.sent_at.astimezone(self.config.tz))
                 if blocking.sent_at else "?")
             if self.due:  # cron never republishes edits by itself, and stays quiet about them
                 return replace(base, state="skipped", error=message, text=None)
@@ -541,12 +576,19 @@ class Publisher:
         # first try; before a retry, the previous attempt's outcome stands.
         previous: tuple[Literal["failed", "unknown"], str] = (
             "failed", _("interrupted before sending"))
+        attempts = pub.attempts
         while True:
+            # The first attempt kept the pace before the claim (publish_one): once claimed, it
+            # is in flight. A retry keeps it here, and a stop (SIGTERM/SIGHUP) cancels it.
             try:
-                self._wait_interval(item)
+                waited = self._wait_interval(item) if tries else True
             except BaseException:
                 ledger.record(pub.id, previous[0], error=previous[1])
                 raise
+            if not waited:
+                ledger.record(pub.id, previous[0], error=previous[1])
+                return replace(base, state=previous[0], error=self._stopped(previous[1]),
+                               attempts=attempts)
             # The claim counted the first attempt; each retry is counted before it is made.
             attempts = pub.attempts if tries == 0 else ledger.begin_attempt(pub.id)
             tries += 1
@@ -585,18 +627,30 @@ class Publisher:
             ledger.note(pub.id, "retry", error)
             previous = (state, error)
             try:
-                self.sleep(delay)
+                waited = self.pause(delay)
             except BaseException:
                 ledger.record(pub.id, state, error=error)
                 raise
+            if not waited:  # stopped during the backoff: this attempt's outcome stands
+                ledger.record(pub.id, state, error=error)
+                return replace(base, state=state, error=self._stopped(error), attempts=attempts,
+                               code=code)
 
-    def _wait_interval(self, item: Planned) -> None:
+    def _interval_left(self, item: Planned) -> float:
+        """Seconds still to wait before this run may send to the item's sender again."""
         last = self._last_send.get(item.sender.name)
         if last is None:
-            return
-        wait = item.sender.min_interval - (self.clock() - last)
-        if wait > 0:
-            self.sleep(wait)
+            return 0.0
+        return item.sender.min_interval - (self.clock() - last)
+
+    def _wait_interval(self, item: Planned) -> bool:
+        """Keep the sender's `min_interval`; False when stopped while (or before) waiting."""
+        wait = self._interval_left(item)
+        return self.pause(wait) if wait > 0 else not self.stop.requested
+
+    def _stopped(self, error: str) -> str:
+        return _("{error} (not retried: the run was stopped by {signal})").format(
+            error=error, signal=self.stop.name)
 
     def _retry_delay(
         self, tries: int, max_attempts: int, retryable: bool, retry_after: float | None

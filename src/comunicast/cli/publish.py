@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -83,6 +84,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.errors import UsageError
         from comunicast.ledger import Ledger
         from comunicast.publish import Publisher, due_drafts, exit_code, plan, sent_and_settled
+        from comunicast.stopping import StopFlag
 
         if due and drafts:
             raise UsageError(_("give either DRAFT arguments or --due, not both"))
@@ -138,16 +140,19 @@ def register(app: typer.Typer) -> None:
             ledger = Ledger.open(config.ledger_path)
         else:
             ledger = None
-        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due)
+        stop = StopFlag()  # SIGTERM/SIGHUP while sending: finish the request in flight, then stop
+        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due,
+                              stop=stop)
         try:
             if not dry_run and not yes and the_plan.items:
                 _confirm(publisher, the_plan.items)
-            if format is OutputFormat.json:
-                # Data on stdout is the JSON document: the console sender writes to stderr.
-                with contextlib.redirect_stdout(sys.stderr):
+            with stop.catching():
+                if format is OutputFormat.json:
+                    # Data on stdout is the JSON document: the console sender writes to stderr.
+                    with contextlib.redirect_stdout(sys.stderr):
+                        outcomes = publisher.run(the_plan.items)
+                else:
                     outcomes = publisher.run(the_plan.items)
-            else:
-                outcomes = publisher.run(the_plan.items)
         finally:
             if ledger is not None:
                 ledger.close()
@@ -158,7 +163,11 @@ def register(app: typer.Typer) -> None:
             # cron stays quiet: already sent and being-sent-elsewhere are not news.
             everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
         code = exit_code(everything, extra=[1] if errors else [])
-        _report_draft_errors(errors)
+        shown, shown_errors = everything, errors
+        if due and format is OutputFormat.text and not dry_run:
+            # cron mails whatever is printed: say what is new (the exit code stays honest).
+            shown, shown_errors = _news_for_cron(config, now, selected, everything, errors)
+        _report_draft_errors(shown_errors)
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -171,8 +180,10 @@ def register(app: typer.Typer) -> None:
         elif dry_run:
             _print_dry_run(everything)
         else:
-            _print_outcomes(everything)
+            _print_outcomes(shown)
         _print_hints(everything)
+        if stop.requested:
+            _report_stop(stop.name, everything, due=due)
         if code:
             raise typer.Exit(code)
 
@@ -270,7 +281,7 @@ def _ids_in(config: Config) -> dict[str, Path]:
 
 def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     """On an interactive terminal, ask before sending to real senders; never when piped (cron)."""
-    from comunicast.output import is_terminal, warn
+    from comunicast.output import confirm, is_terminal, warn
 
     if not is_terminal(sys.stdin):
         return
@@ -280,9 +291,58 @@ def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     warn(_("About to publish:"))
     for item in real:
         warn(f"  {item.message.draft_id} → {item.sender.name} ({item.sender.adapter_name})")
-    if not typer.confirm(_("Send now?"), default=False, err=True):
+    if not confirm(_("Send now?")):
         warn(_("nothing sent"))
         raise typer.Exit(0)
+
+
+def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes: list[Outcome],
+                   errors: list[DraftError]) -> tuple[list[Outcome], list[DraftError]]:
+    """The refusals and draft errors this `--due` run should print (README: cron and mail).
+
+    A person at a terminal sees everything; without one (cron), a problem is printed when it is
+    new or changed, and a due draft still refused again every `publish.reminder_hours`.
+    """
+    from comunicast.errors import ComunicastError
+    from comunicast.ledger import Ledger
+    from comunicast.notices import Notice, fingerprint, to_say
+    from comunicast.output import is_terminal, warn
+
+    if is_terminal(sys.stderr):
+        return outcomes, errors
+    notices = [Notice("draft-error", _subject(e.path), fingerprint(e.path, [str(e)]))
+               for e in errors]
+    reasons: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.state == "refused":
+            reasons.setdefault(o.draft_id, []).append(f"{o.sender}: {o.error}")
+    paths = {d.id: d.path for d in drafts}
+    notices += [Notice("refused", draft_id, fingerprint(paths.get(draft_id), lines))
+                for draft_id, lines in reasons.items()]
+    try:
+        if not notices and not config.ledger_path.exists():
+            return outcomes, errors
+        with Ledger.open(config.ledger_path) as ledger:
+            said = to_say(ledger, notices, now=now.timestamp(),
+                          remind_after=config.publish.reminder_hours * 3600)
+    except ComunicastError:  # no memory (say, a read-only state folder): say everything
+        return outcomes, errors
+    shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]
+    for (_kind, subject), why in said.items():
+        if why.why == "reminder":
+            since = datetime.fromtimestamp(why.first_at, config.tz).strftime("%Y-%m-%d %H:%M")
+            warn(_("reminder: draft '{draft}' is due and still refused (reported first on "
+                   "{since}); fix it, or move it out of messages/").format(draft=subject,
+                                                                          since=since))
+    if any(why.why != "reminder" for why in said.values()):
+        warn(_("hint: cron runs repeat this only when the draft changes, and recall a due draft "
+               "still refused every {hours:g} hours; `comunicast check` lists every problem")
+             .format(hours=config.publish.reminder_hours))
+    return shown, [e for e in errors if ("draft-error", _subject(e.path)) in said]
+
+
+def _subject(path: Path) -> str:
+    return str(path.resolve())
 
 
 def _report_draft_errors(errors: list[DraftError]) -> None:
@@ -290,7 +350,7 @@ def _report_draft_errors(errors: list[DraftError]) -> None:
 
     for exc in errors:
         for line in str(exc).splitlines():
-            warn(f"{_('error')}: {line}")
+            warn(_("error: {message}").format(message=line))
 
 
 def _draft_error_json(exc: DraftError) -> dict[str, object]:
@@ -305,13 +365,14 @@ def _draft_error_json(exc: DraftError) -> dict[str, object]:
 
 _STYLES = {
     "sent": "green", "skipped": "dim", "in-progress": "yellow", "dry-run": "cyan",
+    "not-attempted": "yellow",
     "refused": "red", "failed": "red", "unknown": "bold red",
     "edited": "green", "withdrawn": "green",
 }
 
 
 def _print_outcomes(outcomes: list[Outcome]) -> None:
-    from comunicast.output import is_terminal, stdout_console
+    from comunicast.output import is_terminal, state_word, stdout_console
 
     if not outcomes:
         return
@@ -325,30 +386,46 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
             table.add_column(column, overflow="fold")
         for o in outcomes:
             # Text, not markup: errors quote platforms and may hold "[brackets]".
-            table.add_row(Text(o.draft_id), Text(o.sender), Text(o.state, style=_STYLES[o.state]),
+            table.add_row(Text(o.draft_id), Text(o.sender), Text(state_word(o.state), style=_STYLES.get(o.state, "")),
                           Text(o.remote_id or ""), Text(str(o.attempts or "")), Text(o.error or ""))
         stdout_console().print(table)
         return
     from comunicast.output import echo
 
     for o in outcomes:
-        line = f"{o.state}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
+        line = f"{state_word(o.state)}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
         echo(line + (f"\t{o.error}" if o.error else ""))
 
 
 def _print_dry_run(outcomes: list[Outcome]) -> None:
-    from comunicast.output import echo
+    from comunicast.output import echo, state_word
 
     for o in outcomes:
         if o.state == "dry-run":
             echo(f"── {o.draft_id} → {o.sender} ({o.target}) · " + _("would send") + " ──")
             echo(o.text or "")
             if o.image:
-                echo(f"[{_('image')}: {o.image}]")
+                echo("[" + _("image: {name}").format(name=o.image) + "]")
             echo()
         else:
-            echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
+            echo(f"── {o.draft_id} → {o.sender} · {state_word(o.state)}" + (f": {o.error}" if o.error else "")
                  + " ──")
+
+
+def _report_stop(signal_name: str, outcomes: list[Outcome], *, due: bool) -> None:
+    """Say on stderr that the run stopped early, and what happens to the rest."""
+    from comunicast.i18n import ngettext
+    from comunicast.output import warn
+
+    left = sum(1 for o in outcomes if o.state == "not-attempted")
+    warn(_("warning: stopped by {signal}: the publication in flight was finished and recorded; "
+           "nothing more was sent").format(signal=signal_name))
+    if left:
+        later = _("the next `publish --due` sends them") if due else \
+            _("run the same command again to send them")
+        warn(ngettext("{n} publication was not attempted; {later}",
+                      "{n} publications were not attempted; {later}", left).format(
+            n=left, later=later))
 
 
 def _print_hints(outcomes: list[Outcome]) -> None:

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.errors import ComunicastError, UsageError
         from comunicast.ledger import Ledger
         from comunicast.locks import PublicationLock
-        from comunicast.output import echo
+        from comunicast.output import echo, state_word
 
         config = get_config()
         draft_id = draft_id_of(config, draft)
@@ -68,18 +68,19 @@ def register(app: typer.Typer) -> None:
                         )
                     raise UsageError(
                         _("nothing to resolve: {draft} → {sender} is {state}").format(
-                            draft=draft_id, sender=sender, state=rows[0].state),
+                            draft=draft_id, sender=sender, state=state_word(rows[0].state)),
                     )
                 for pub in unsettled:
                     done = ledger.resolve(pub.id, as_.value, note=_("settled by hand"))
                     echo(_("{draft} → {sender} (revision {rev}): {state}").format(
-                        draft=draft_id, sender=sender, rev=done.revision[:15], state=done.state))
+                        draft=draft_id, sender=sender, rev=done.revision[:15],
+                        state=state_word(done.state)))
                 for action in actions:
                     settled = ledger.resolve_action(
                         action.id, "done" if as_ is Settled.sent else "failed",
                         note=_("settled by hand"))
                     echo(_("{draft} → {sender}: {action} (revision {rev}): {state}").format(
                         draft=draft_id, sender=sender, action=settled.action,
-                        rev=settled.revision[:15], state=settled.state))
+                        rev=settled.revision[:15], state=state_word(settled.state)))
             finally:
                 lock.release()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from comunicast.corrections import Corrector, WithdrawTarget
     from comunicast.errors import DraftError
     from comunicast.publish import Outcome, Plan
+    from comunicast.stopping import StopFlag
 
 
 def register(app: typer.Typer) -> None:
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.corrections import Corrector, withdraw_targets
         from comunicast.errors import ConfigError, UsageError
         from comunicast.ledger import Ledger
+        from comunicast.stopping import StopFlag
 
         if not reason.strip():
             raise UsageError(_("--reason must say why the message is withdrawn"))
@@ -84,21 +86,24 @@ def register(app: typer.Typer) -> None:
             ledger = Ledger.open(config.ledger_path)
         try:
             targets = withdraw_targets(config, ledger, draft_id, names)
-            corrector = Corrector(config, ledger, now=clock_now(config.tz), dry_run=dry_run)
+            stop = StopFlag()  # SIGTERM/SIGHUP: finish the request in flight, then stop
+            corrector = Corrector(config, ledger, now=clock_now(config.tz), dry_run=dry_run,
+                                  stop=stop)
             if not dry_run and not yes:
                 _confirm_withdraw(targets, draft_id)
-            if format is OutputFormat.json:
-                with contextlib.redirect_stdout(sys.stderr):
+            with stop.catching():
+                if format is OutputFormat.json:
+                    with contextlib.redirect_stdout(sys.stderr):
+                        outcomes = corrector.withdraw_all(targets, reason.strip())
+                else:
                     outcomes = corrector.withdraw_all(targets, reason.strip())
-            else:
-                outcomes = corrector.withdraw_all(targets, reason.strip())
         finally:
             ledger.close()
-        _report(outcomes, [], format, dry_run=dry_run, verb=_("would delete"))
+        _report(outcomes, [], format, dry_run=dry_run, verb=_("would delete"), stop=stop)
 
 
 def _confirm_withdraw(targets: list[WithdrawTarget], draft_id: str) -> None:
-    from comunicast.output import is_terminal, warn
+    from comunicast.output import confirm, is_terminal, warn
     from comunicast.publish import LOCAL_ADAPTERS
 
     if not is_terminal(sys.stdin):
@@ -111,7 +116,7 @@ def _confirm_withdraw(targets: list[WithdrawTarget], draft_id: str) -> None:
     warn(_("About to delete from the channel:"))
     for sender, adapter in real:
         warn(f"  {draft_id} → {sender} ({adapter})")
-    if not typer.confirm(_("Delete now?"), default=False, err=True):
+    if not confirm(_("Delete now?")):
         warn(_("nothing deleted"))
         raise typer.Exit(0)
 
@@ -121,29 +126,32 @@ def run_edits(config: Config, plan: Plan, errors: list[DraftError], *, now: date
     """`publish DRAFT... --edit`: edit each planned publication in place, report, exit."""
     from comunicast.corrections import Corrector
     from comunicast.ledger import Ledger
+    from comunicast.stopping import StopFlag
 
     if dry_run or not plan.items:
         ledger = Ledger.open_existing(config.ledger_path)
     else:
         ledger = Ledger.open(config.ledger_path)
-    corrector = Corrector(config, ledger, now=now, dry_run=dry_run)
+    stop = StopFlag()  # SIGTERM/SIGHUP: finish the request in flight, then stop
+    corrector = Corrector(config, ledger, now=now, dry_run=dry_run, stop=stop)
     try:
         if not dry_run and not yes and plan.items:
             _confirm_edits(corrector, plan)
-        if format is OutputFormat.json:
-            with contextlib.redirect_stdout(sys.stderr):
+        with stop.catching():
+            if format is OutputFormat.json:
+                with contextlib.redirect_stdout(sys.stderr):
+                    outcomes = corrector.edit_all(plan.items)
+            else:
                 outcomes = corrector.edit_all(plan.items)
-        else:
-            outcomes = corrector.edit_all(plan.items)
     finally:
         if ledger is not None:
             ledger.close()
     _report([*plan.decided, *outcomes], errors, format, dry_run=dry_run,
-            verb=_("would edit"))
+            verb=_("would edit"), stop=stop)
 
 
 def _confirm_edits(corrector: Corrector, plan: Plan) -> None:
-    from comunicast.output import is_terminal, warn
+    from comunicast.output import confirm, is_terminal, warn
 
     if not is_terminal(sys.stdin):
         return
@@ -158,18 +166,19 @@ def _confirm_edits(corrector: Corrector, plan: Plan) -> None:
     warn(_("About to edit in place:"))
     for item in real:
         warn(f"  {item.message.draft_id} → {item.sender.name} ({item.sender.adapter_name})")
-    if not typer.confirm(_("Edit now?"), default=False, err=True):
+    if not confirm(_("Edit now?")):
         warn(_("nothing sent"))
         raise typer.Exit(0)
 
 
 def _report(outcomes: list[Outcome], errors: list[DraftError], format: OutputFormat, *,
-            dry_run: bool, verb: str) -> None:
+            dry_run: bool, verb: str, stop: StopFlag) -> None:
     from comunicast.cli.publish import (
         _draft_error_json,
         _print_hints,
         _print_outcomes,
         _report_draft_errors,
+        _report_stop,
     )
     from comunicast.publish import exit_code
 
@@ -189,12 +198,14 @@ def _report(outcomes: list[Outcome], errors: list[DraftError], format: OutputFor
     else:
         _print_outcomes(outcomes)
     _print_hints(outcomes)
+    if stop.requested:
+        _report_stop(stop.name, outcomes, due=False)
     if code:
         raise typer.Exit(code)
 
 
 def _print_dry_run(outcomes: list[Outcome], verb: str) -> None:
-    from comunicast.output import echo
+    from comunicast.output import echo, state_word
 
     for o in outcomes:
         if o.state == "dry-run":
@@ -203,5 +214,6 @@ def _print_dry_run(outcomes: list[Outcome], verb: str) -> None:
                 echo(o.text)
             echo()
         else:
-            echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
+            echo(f"── {o.draft_id} → {o.sender} · {state_word(o.state)}"
+                 + (f": {o.error}" if o.error else "")
                  + " ──")
