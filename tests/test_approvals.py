@@ -611,3 +611,30 @@ def test_approval_files_are_plain_text_people_can_read(office: Office) -> None:
         "approver: Luca Bianchi", lines[6]]
     assert re.fullmatch(r"approved_at: 2\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", lines[6])
     assert not list(file.parent.glob(".*"))  # no temporary file left behind
+
+
+def test_listings_remember_signature_checks_but_publish_always_asks_ssh_keygen(
+    office: Office,
+) -> None:
+    office.draft("ponte")
+    revision = status_of("ponte")["content_revision"]
+    assert isinstance(revision, str)
+    when = "2026-12-01T07:00:00+01:00"
+    signature = sign(statement("ponte", revision, "Maria Rossi", when), office.stranger_key)
+    folder = office.root / "approvals"
+    folder.mkdir()
+    (folder / f"ponte.{revision[3:15]}.maria-rossi.txt").write_text(
+        f"version: 1\ndraft: ponte\ncontent_revision: {revision}\napprover: Maria Rossi\n"
+        f"approved_at: {when}\n{signature}", "utf-8")
+    assert status_of("ponte")["status"] == "waiting"
+    ledger_path = office.root / ".comunicast" / "ledger.sqlite3"
+    with Ledger.open(ledger_path) as ledger:
+        [(ok,)] = ledger.conn.execute("SELECT ok FROM approval_checks").fetchall()
+        assert ok == 0
+        # Someone who can write the ledger marks the forgery as good: the listing believes
+        # its cache, publishing does not.
+        ledger.conn.execute("UPDATE approval_checks SET ok = 1")
+    assert status_of("ponte")["status"] == "approved"
+    code, doc, _ = publish("ponte")
+    assert code == 1 and "signature is not Maria Rossi's" in states(doc)[0][1]
+    assert office.outbox("ponte") is None

@@ -103,6 +103,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 user_name TEXT NOT NULL,
                 at REAL NOT NULL
             )""",
+            # Signatures `ssh-keygen -Y verify` already judged, for the listings (`approvals`,
+            # `check`) only: `publish` always asks ssh-keygen. Disposable.
+            """CREATE TABLE approval_checks (
+                key TEXT PRIMARY KEY,
+                ok INTEGER NOT NULL,
+                checked_at REAL NOT NULL
+            )""",
         ],
     ),
     (
@@ -597,6 +604,39 @@ class Ledger:
                 entry(r["publication_id"]).update(
                     urgent_reason=r["reason"], urgent_by=r["user_name"], urgent_at=_dt(r["at"]))
         return found
+
+    def approval_checks_get(self, keys: Iterable[str]) -> dict[str, bool]:
+        """Remembered signature checks among `keys` (hashes of what was verified), by key."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, bool] = {}
+        try:
+            for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self.conn.execute(
+                    f"SELECT key, ok FROM approval_checks WHERE key IN ({marks})", chunk
+                ):
+                    found[r["key"]] = bool(r["ok"])
+        except sqlite3.OperationalError:  # a ledger whose 0004 predates this table
+            return {}
+        return found
+
+    def approval_checks_put(self, results: Iterable[tuple[str, bool]]) -> None:
+        """Remember signature checks: (key, ok)."""
+        now = time.time()
+        rows = [(key, int(ok), now) for key, ok in results]
+        if not rows:
+            return
+        try:
+            with self.transaction() as conn:
+                conn.executemany(
+                    "INSERT INTO approval_checks (key, ok, checked_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET ok = excluded.ok,"
+                    " checked_at = excluded.checked_at",
+                    rows,
+                )
+        except sqlite3.OperationalError:  # a ledger whose 0004 predates this table
+            return
 
     def _has_approval_tables(self) -> bool:
         # Opened read-only (`log`), a ledger may predate 0004: it then holds no approvals.

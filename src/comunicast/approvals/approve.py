@@ -179,7 +179,7 @@ def verdicts(config: Config, drafts: list[Draft]) -> tuple[list[Verdict], Approv
     if any(needs_approval(config, d) or found.of(d.id) for d in drafts) and uses_keys(config) \
             and any(f.signed for f in found.files):
         ssh_keygen()
-    verifier = Verifier(config)
+    verifier = Verifier(config, remember=True)
     try:
         revisions = {d.path: content_revision_of(d) for d in drafts}
         pairs = []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -41,10 +43,17 @@ class Verifier:
     One allowed-signers file per run, in a private temporary folder, with one principal per
     approver (the slug of the name: names may hold spaces and quotes). Each (file, key) is
     verified once per run; several at once run in parallel.
+
+    With `remember` (the listings `approvals` and `check`, never `publish`), what ssh-keygen
+    answered is kept in the ledger, keyed by a hash of everything it judged (namespace,
+    principal, key, statement, signature), so a long history is not verified again at each
+    listing. `publish` never trusts it: whoever could write the ledger could make a forged
+    approval count there.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, remember: bool = False) -> None:
         self.config = config
+        self.remember = remember
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._memo: dict[tuple[str, str, str], str | None] = {}
 
@@ -73,6 +82,13 @@ class Verifier:
     def verify_many(self, pairs: list[tuple[ApprovalFile, Approver]]) -> list[str | None]:
         """`verify` of several approvals, in parallel."""
         todo = [(a, who) for a, who in pairs if self._key(a, who) not in self._memo]
+        if todo and self.remember:
+            known = self._remembered([self._digest(a, who) for a, who in todo])
+            for a, who in todo:
+                ok = known.get(self._digest(a, who))
+                if ok is not None:
+                    self._memo[self._key(a, who)] = None if ok else _not_theirs(who)
+            todo = [(a, who) for a, who in todo if self._key(a, who) not in self._memo]
         if todo:
             program = ssh_keygen()
             allowed = self._allowed_signers()
@@ -81,16 +97,51 @@ class Verifier:
             else:
                 with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
                     results = list(pool.map(lambda p: self._run(program, allowed, *p), todo))
-            for (a, who), result in zip(todo, results, strict=True):
+            answered = []
+            for (a, who), (result, definite) in zip(todo, results, strict=True):
                 self._memo[self._key(a, who)] = result
+                if definite:
+                    answered.append((self._digest(a, who), result is None))
+            if self.remember:
+                self._store(answered)
         return [self._memo[self._key(a, who)] for a, who in pairs]
+
+    @staticmethod
+    def _digest(approval: ApprovalFile, approver: Approver) -> str:
+        parts = [NAMESPACE, approver_slug(approver.name), approver.key or "",
+                 approval.statement, approval.signature or ""]
+        return "sig:" + hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+    def _remembered(self, keys: list[str]) -> dict[str, bool]:
+        from comunicast.ledger import Ledger
+
+        try:
+            ledger = Ledger.open_existing(self.config.ledger_path)
+        except ConfigError:
+            return {}  # a listing works without its cache
+        if ledger is None:
+            return {}
+        with ledger:
+            return ledger.approval_checks_get(keys)
+
+    def _store(self, answered: list[tuple[str, bool]]) -> None:
+        from comunicast.ledger import Ledger
+
+        if not answered:
+            return
+        try:
+            with Ledger.open(self.config.ledger_path, busy_timeout_ms=2000) as ledger:
+                ledger.approval_checks_put(answered)
+        except (ConfigError, sqlite3.Error):
+            return  # a read-only state folder, a busy ledger: only the cache is lost
 
     @staticmethod
     def _key(approval: ApprovalFile, approver: Approver) -> tuple[str, str, str]:
         return (approval.statement, approval.signature or "", approver.key or "")
 
     def _run(self, program: str, allowed: Path, approval: ApprovalFile,
-             approver: Approver) -> str | None:
+             approver: Approver) -> tuple[str | None, bool]:
+        """(why it does not verify, or None; whether ssh-keygen gave a definite answer)."""
         assert approval.signature is not None
         fd, sig = tempfile.mkstemp(suffix=".sig", dir=allowed.parent)
         try:
@@ -103,13 +154,18 @@ class Verifier:
                 timeout=60, check=False,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            return _("ssh-keygen could not check the signature: {reason}").format(reason=exc)
+            return _("ssh-keygen could not check the signature: {reason}").format(
+                reason=exc), False
         finally:
             Path(sig).unlink(missing_ok=True)
         if result.returncode == 0:
-            return None
-        return _("the signature is not {name}'s (altered, copied from another approval or "
-                 "signed with another key)").format(name=approver.name)
+            return None, True
+        return _not_theirs(approver), True
+
+
+def _not_theirs(approver: Approver) -> str:
+    return _("the signature is not {name}'s (altered, copied from another approval or signed "
+             "with another key)").format(name=approver.name)
 
 
 def sign(statement_text: str, key: Path) -> str:

@@ -98,7 +98,7 @@ def _report(found: ApprovalSet, orphans: list[BadApprovalFile]) -> None:
     from comunicast.output import warn
 
     for problem in found.problems:
-        warn(f"{_('error')}: {problem}")
+        warn(_("error: {message}").format(message=problem))
     if orphans:
         warn(_("hint: a file in approvals/ that is not an approval written by comunicast never "
                "counts; remove it (approve the draft again if needed)"))

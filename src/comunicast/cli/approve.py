@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         if loaded.errors:
             for exc in loaded.errors:
                 for line in str(exc).splitlines():
-                    warn(f"{_('error')}: {line}")
+                    warn(_("error: {message}").format(message=line))
             warn(_("nothing approved: fix the drafts first"))
             raise typer.Exit(1)
         approver = approver_named(config, as_, Path.cwd())
