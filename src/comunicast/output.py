@@ -88,6 +88,7 @@ _STATE_WORDS = {
     "sending": N_("sending"),
     "edited": N_("edited"),
     "withdrawn": N_("withdrawn"),
+    "not-attempted": N_("not-attempted"),
 }
 
 
