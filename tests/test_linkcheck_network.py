@@ -392,7 +392,7 @@ def test_aiohttp_is_imported_only_when_links_are_asked(tmp_path: Path) -> None:
     (root / "messages" / "a.md").write_text(
         "---\ntitle: T\nkind: avviso\n---\nVedi https://www.comune.cremona.it/\n",
         encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     for args in (["--help"], ["--version"], ["check", "--format", "json"]):
         done = subprocess.run([sys.executable, "-X", "importtime", "-m", "comunicast", *args],
                               cwd=root, env=env, capture_output=True, text=True, check=False,
