@@ -90,6 +90,7 @@ _STATE_WORDS = {
     "withdrawn": N_("withdrawn"),
     # The outcome of an edit or withdrawal settled by `resolve` (SPEC §10).
     "done": N_("done"),
+    "not-attempted": N_("not-attempted"),
 }
 
 

@@ -304,6 +304,7 @@ def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes:
     new or changed, and a due draft still refused again every `publish.reminder_hours`.
     """
     from comunicast.errors import ComunicastError
+    from comunicast.i18n import format_datetime
     from comunicast.ledger import Ledger
     from comunicast.notices import Notice, fingerprint, to_say
     from comunicast.output import is_terminal, warn
@@ -330,7 +331,7 @@ def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes:
     shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]
     for (_kind, subject), why in said.items():
         if why.why == "reminder":
-            since = datetime.fromtimestamp(why.first_at, config.tz).strftime("%Y-%m-%d %H:%M")
+            since = format_datetime(datetime.fromtimestamp(why.first_at, config.tz))
             warn(_("reminder: draft '{draft}' is due and still refused (reported first on "
                    "{since}); fix it, or move it out of messages/").format(draft=subject,
                                                                           since=since))
