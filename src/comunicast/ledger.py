@@ -24,6 +24,10 @@ State = Literal["sending", "sent", "failed", "unknown"]
 STATES: tuple[State, ...] = ("sending", "sent", "failed", "unknown")
 BUSY_TIMEOUT_MS = 30_000
 
+#: Tables of 0004_approvals (for `ledger copy`, SPEC §11); `approval_checks` is a disposable
+#: cache of the listings, worth copying but never needed.
+APPROVAL_TABLES = ("publication_approvals", "urgent_publications", "approval_checks")
+
 #: Append-only: never edit or reorder an entry once released; add a new one instead.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
