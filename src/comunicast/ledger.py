@@ -18,6 +18,7 @@ from typing import Any, Literal, Self
 
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
+from comunicast.ledger_actions import MIGRATION_0006, ActionsLedger
 
 State = Literal["sending", "sent", "failed", "unknown"]
 STATES: tuple[State, ...] = ("sending", "sent", "failed", "unknown")
@@ -127,6 +128,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
+    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
+    MIGRATION_0006,
 ]
 
 
@@ -233,8 +237,8 @@ def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class Ledger:
-    """The SQLite ledger (`.comunicast/ledger.sqlite3`)."""
+class Ledger(ActionsLedger):
+    """The SQLite ledger (`.comunicast/ledger.sqlite3`); §10's actions in `ledger_actions`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn

@@ -217,6 +217,8 @@ def _rich(report: Report) -> None:
 
     console: Console = stdout_console()
     width = max(console.width - 10, 40)
+    # The severity words line up whatever their length in the language ("avvertenza": 10).
+    word_width = max(len(_("error")), len(_("warning")), len(_("info")))
     for file in report.files:
         if not file.findings:
             continue
@@ -226,7 +228,7 @@ def _rich(report: Report) -> None:
             head = Text("  ")
             place = f"{f.line}:{f.column}" if f.line is not None else "-"
             head.append(f"{place:>7}  ", style="dim")
-            head.append(f"{_severity_word(f):<8}", style=style)
+            head.append(_severity_word(f).ljust(word_width), style=style)
             head.append(f" {f.message} ")
             head.append(f.rule, style="dim")
             console.print(head)

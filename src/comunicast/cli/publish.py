@@ -68,6 +68,14 @@ def register(app: typer.Typer) -> None:
             typer.Option("--reason", metavar="TEXT",
                          help=_("Why --urgent: recorded in the ledger and shown by log.")),
         ] = None,
+        edit: Annotated[
+            bool,
+            typer.Option(
+                "--edit",
+                help=_("Edit the published message in place with the draft's new text "
+                       "(where the sender can), instead of sending it again."),
+            ),
+        ] = False,
         format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
@@ -88,6 +96,10 @@ def register(app: typer.Typer) -> None:
         if due and to:
             raise UsageError(_("--to applies to named drafts, not to --due"))
         bypass = urgent_bypass(urgent, reason, due)
+        if edit and (due or republish):
+            # cron never edits by itself; --republish sends a new message, --edit changes one.
+            raise UsageError(_("--edit applies to named drafts, and not together with "
+                               "--republish"))
         config = get_config()
         now = clock_now(config.tz)
         targets = [n.strip() for n in to.split(",") if n.strip()] if to else None
@@ -113,6 +125,15 @@ def register(app: typer.Typer) -> None:
                     seen.close()
         else:
             the_plan = plan(config, selected, now=now, to=targets, urgent=bypass)
+        if edit:
+            from comunicast.cli.withdraw import run_edits
+
+            try:
+                run_edits(config, the_plan, errors, now=now, dry_run=dry_run, yes=yes,
+                          format=format)
+            finally:
+                the_plan.close()
+            return
         if dry_run:
             ledger = Ledger.open_existing(config.ledger_path)
         elif the_plan.items:
@@ -347,6 +368,7 @@ _STYLES = {
     "sent": "green", "skipped": "dim", "in-progress": "yellow", "dry-run": "cyan",
     "not-attempted": "yellow",
     "refused": "red", "failed": "red", "unknown": "bold red",
+    "edited": "green", "withdrawn": "green",
 }
 
 
