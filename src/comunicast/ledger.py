@@ -113,6 +113,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
+    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
+    MIGRATION_0006,
     (
         "0007_notices",
         [
@@ -128,9 +131,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
-    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
-    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
-    MIGRATION_0006,
 ]
 
 
