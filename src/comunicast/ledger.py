@@ -117,6 +117,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
+    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
+    MIGRATION_0006,
     (
         "0007_notices",
         [
@@ -132,9 +135,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
-    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
-    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
-    MIGRATION_0006,
 ]
 
 
