@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     import httpx
 
     from comunicast.ledger import Ledger
+    from comunicast.state import LedgerLocation
 
 #: Failures (no HTTP status) are trusted from the cache for at most this long.
 ERROR_TTL = 3600.0
@@ -311,7 +311,7 @@ def _cached(ledger: Ledger, urls: list[str], ttl: float) -> dict[str, LinkResult
     return found
 
 
-def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: Path) -> bool:
+def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: LedgerLocation) -> bool:
     """True when every URL has a fresh cached result, so checking them needs no request."""
     from comunicast.ledger import Ledger
 
@@ -334,7 +334,7 @@ def check_links(
     per_host: int = 4,
     concurrency: int = 40,
     ttl: float = 86400.0,
-    ledger_path: Path | None = None,
+    ledger_path: LedgerLocation | None = None,
     contact: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_start: Callable[[int], None] | None = None,

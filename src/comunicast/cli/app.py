@@ -115,6 +115,7 @@ COMMANDS: tuple[str, ...] = (
     "publish",
     "log",
     "resolve",
+    "ledger",
     "senders",
 )
 

@@ -13,7 +13,7 @@ from comunicast.i18n import _
 
 if TYPE_CHECKING:
     from comunicast.config import Config
-    from comunicast.ledger import Publication
+    from comunicast.ledger import Ledger, Publication
 
 #: Updates stay visible in a WhatsApp Channel for 30 days (SPEC §1).
 CHANNEL_RETENTION = timedelta(days=30)
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if ledger is not None:
             with ledger:
                 pubs = ledger.publications(draft_id=draft_id, limit=limit)
-                rows = [row_of(config, p) for p in pubs]
+                rows = [row_of(config, p, ledger) for p in pubs]
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -77,10 +77,12 @@ def draft_id_of(config: Config, ref: str) -> str:
     return ref
 
 
-def effective_state(config: Config, pub: Publication) -> str:
+def effective_state(config: Config, pub: Publication, ledger: Ledger | None = None) -> str:
     """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown)."""
     if pub.state != "sending":
         return pub.state
+    if ledger is not None:  # the engine's own locks (PostgreSQL: another host's session)
+        return "sending" if ledger.lock_is_held(pub.draft_id, pub.sender) else "unknown"
     from comunicast.locks import is_held
 
     return "sending" if is_held(config.state_dir / "locks", pub.draft_id, pub.sender) else "unknown"
@@ -113,7 +115,7 @@ def _target(config: Config, sender: str) -> str | None:
         return None
 
 
-def row_of(config: Config, pub: Publication) -> dict[str, Any]:
+def row_of(config: Config, pub: Publication, ledger: Ledger | None = None) -> dict[str, Any]:
     """SPEC §3.3 `log --format json` entry (timestamps ISO 8601 in the configured zone)."""
 
     def iso(value: datetime | None) -> str | None:
@@ -122,7 +124,7 @@ def row_of(config: Config, pub: Publication) -> dict[str, Any]:
     return {
         "draft_id": pub.draft_id,
         "sender": pub.sender,
-        "state": effective_state(config, pub),
+        "state": effective_state(config, pub, ledger),
         "revision": pub.revision,
         "remote_id": pub.remote_id,
         "attempts": pub.attempts,
