@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUPERUSER = "comunicast"
-PASSWORD = "pg-test-Secret-7f3a91"  # noqa: S105 - a throwaway server's, checked as a canary too
+PASSWORD = "pg-test-Secret-7f3a91"
 
 
 def find_bin_dir() -> Path | None:

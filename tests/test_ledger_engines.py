@@ -197,7 +197,7 @@ def _dump(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     for table, key, _kind in COPY_TABLES:
         if table in have:
-            rows = ledger.conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+            rows = ledger.conn.execute(f"SELECT * FROM {table}").fetchall()
             out[table] = sorted(
                 (tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows),
                 key=repr)

@@ -54,10 +54,10 @@ def copy_ledger(source: Ledger, target: Ledger) -> list[TableCopy]:
                         _("the target ledger has no table {table}").format(table=table),
                         hint=_("run the same version of comunicast on both ledgers"),
                     )
-                rows = source.conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+                rows = source.conn.execute(f"SELECT * FROM {table}").fetchall()
                 there = {
                     tuple(r[c] for c in key): r
-                    for r in conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+                    for r in conn.execute(f"SELECT * FROM {table}").fetchall()
                 }
                 missing = []
                 for row in rows:
@@ -65,7 +65,7 @@ def copy_ledger(source: Ledger, target: Ledger) -> list[TableCopy]:
                     if found is None:
                         missing.append(row)
                     elif kind == "record" and not all(
-                        _same(row[c], found[c]) for c in row.keys()
+                        _same(row[c], found[c]) for c in row.keys()  # noqa: SIM118 - a Row iterates values
                     ):
                         raise ConfigError(
                             _("the target already holds this project with other rows "
@@ -77,7 +77,7 @@ def copy_ledger(source: Ledger, target: Ledger) -> list[TableCopy]:
                 if missing:
                     columns = list(missing[0].keys())
                     conn.executemany(
-                        f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608
+                        f"INSERT INTO {table} ({', '.join(columns)})"
                         f" VALUES ({', '.join('?' * len(columns))})",
                         [tuple(r[c] for c in columns) for r in missing],
                     )

@@ -42,8 +42,12 @@ def register(app: typer.Typer) -> None:
         from comunicast.ledger import Ledger
         from comunicast.ledger_copy import copy_ledger
         from comunicast.output import echo
-        from comunicast.state import LedgerLocation, PostgresLocation, check_project, \
-            is_postgres_url
+        from comunicast.state import (
+            LedgerLocation,
+            PostgresLocation,
+            check_project,
+            is_postgres_url,
+        )
 
         config = get_config()
         source = config.ledger_path
