@@ -337,10 +337,25 @@ class PostgresEngine:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One writer per project at a time, taken up front (like `BEGIN IMMEDIATE`)."""
-        with _mapped(), self.conn.raw.transaction():
-            self.conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.project_key,))
-            yield
+        """One writer per project at a time, taken up front (like `BEGIN IMMEDIATE`).
+
+        In pipeline mode: statements whose results nobody reads (an event row, an UPDATE) go
+        out with the next one that is read, so a claim costs a few round trips, not ten.
+        """
+        from psycopg.pq import TransactionStatus
+
+        raw = self.conn.raw
+        with _mapped():
+            try:
+                with raw.pipeline():
+                    raw.execute("BEGIN")
+                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.project_key,))
+                    yield
+                    raw.execute("COMMIT")
+            except BaseException:
+                if raw.info.transaction_status != TransactionStatus.IDLE and not raw.closed:
+                    raw.execute("ROLLBACK")
+                raise
 
     def ddl(self, statement: str) -> str:
         """A migration statement in this engine's dialect."""
@@ -350,6 +365,8 @@ class PostgresEngine:
         """The project's schema and migrations table (first run of a project)."""
         from psycopg import sql
 
+        if self.has_ledger():
+            return
         with self.transaction():
             self.conn.raw.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(

@@ -271,9 +271,14 @@ def sent_and_settled(ledger: Ledger) -> Callable[[str, str], bool]:
     an unknown outcome stays due, so every run keeps reporting it until someone resolves it.
     """
 
+    # One query for the whole plan, not one per publication (a round trip each on PostgreSQL).
+    states: dict[tuple[str, str], set[str]] = {}
+    for pub in ledger.publications():
+        states.setdefault((pub.draft_id, pub.sender), set()).add(pub.state)
+
     def done(draft_id: str, sender: str) -> bool:
-        states = {p.state for p in ledger.publications(draft_id=draft_id, sender=sender)}
-        return "sent" in states and not states & {"sending", "unknown"}
+        seen = states.get((draft_id, sender), set())
+        return "sent" in seen and not seen & {"sending", "unknown"}
 
     return done
 
