@@ -236,3 +236,21 @@ def test_ledger_copy_cli_to_postgresql_and_back(tmp_path: Path, pg_url: str) -> 
         assert run(other, "publish", "altro").returncode == 0
         refused = run(other, "ledger", "copy", "--to", target, env=env)
         assert refused.returncode == 3 and "other rows" in refused.stderr
+
+
+def test_the_state_password_is_among_the_masked_secrets(
+    tmp_path: Path, monkeypatch: Any,
+) -> None:
+    from comunicast.config import load_config
+    from comunicast.senders.registry import mask_configured
+
+    root = _project(tmp_path, {"console": {"adapter": "console"}},
+                    f"postgresql://comunicast:{PASSWORD}@127.0.0.1:1/db")
+    monkeypatch.setenv("PG_PASSWORD", "canary-db-pw-44f1")
+    config = load_config(root / "comunicast.yaml")
+    text = "failed: postgresql://comunicast:canary-db-pw-44f1@127.0.0.1:1/db canary-db-pw-44f1"
+    assert "canary-db-pw-44f1" not in mask_configured(text, config)
+    assert "canary-db-pw-44f1" not in repr(config.ledger_path) + str(config.ledger_path)
+    monkeypatch.setenv("COMUNICAST_STATE_URL", "postgresql://u:inline-canary-9@h/db")
+    assert "inline-canary-9" not in mask_configured("inline-canary-9", config)
+    assert "inline-canary-9" not in str(config.ledger_path)
