@@ -267,3 +267,18 @@ def test_an_unknown_database_is_a_config_error_without_the_password(pg_server: A
         Ledger.open(PostgresLocation(wrong, "p"))
     text = str(info.value) + (info.value.hint or "") + repr(PostgresLocation(wrong, "p"))
     assert "wrong-canary-pw-8812" not in text and "password" in text
+
+
+def test_a_lost_database_connection_is_a_clear_error(pg_url: str) -> None:
+    import psycopg
+
+    with Ledger.open(PostgresLocation(pg_url, "p")) as ledger:
+        pid = ledger.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(ConfigError) as info:
+            ledger.claim("d", "wa", "v1:aa")
+        assert "lost the connection to the ledger database" in str(info.value)
+        assert isinstance(info.value, sqlite3.Error)  # the caches' `except sqlite3.Error` hold
+        with pytest.raises(ConfigError):
+            ledger.publications()

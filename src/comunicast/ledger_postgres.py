@@ -172,11 +172,23 @@ class _DatabaseError(sqlite3.DatabaseError):
     """Any other PostgreSQL error."""
 
 
-def map_error(exc: Exception) -> sqlite3.Error:
+class LedgerConnectionLost(ConfigError, sqlite3.OperationalError):
+    """The database went away mid-run: a clear message (exit 3) for the person, and still a
+    `sqlite3.Error` for the callers to whom the ledger is optional (the caches)."""
+
+
+def map_error(exc: Exception, conn: Any = None) -> sqlite3.Error:
     """The `sqlite3` error class a psycopg error corresponds to (the text is PostgreSQL's)."""
     import psycopg
 
     text = str(exc).strip() or type(exc).__name__
+    if conn is not None and (getattr(conn, "broken", False) or getattr(conn, "closed", False)):
+        return LedgerConnectionLost(
+            _("lost the connection to the ledger database: {reason}").format(
+                reason=" ".join(text.split())),
+            hint=_("a publication this run was sending stays unknown until someone resolves "
+                   "it; check the database, then run `comunicast log`"),
+        )
     if isinstance(exc, psycopg.IntegrityError):
         return _IntegrityError(text)
     if isinstance(exc, psycopg.OperationalError | psycopg.ProgrammingError):
@@ -185,13 +197,13 @@ def map_error(exc: Exception) -> sqlite3.Error:
 
 
 @contextmanager
-def _mapped() -> Iterator[None]:
+def _mapped(conn: Any = None) -> Iterator[None]:
     import psycopg
 
     try:
         yield
     except psycopg.Error as exc:
-        raise map_error(exc) from exc
+        raise map_error(exc, conn) from exc
 
 
 class PgConnection:
@@ -202,14 +214,14 @@ class PgConnection:
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
         """Run one statement; the cursor answers `fetchone`, `fetchall` and iteration."""
-        with _mapped():
+        with _mapped(self.raw):
             if not parameters:
                 return self.raw.execute(sql)
             return self.raw.execute(translate(sql), list(parameters))
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Any:
         """Run one statement once per parameter row."""
-        with _mapped():
+        with _mapped(self.raw):
             cursor = self.raw.cursor()
             cursor.executemany(translate(sql), [list(p) for p in seq_of_parameters])
             return cursor
@@ -345,7 +357,7 @@ class PostgresEngine:
         from psycopg.pq import TransactionStatus
 
         raw = self.conn.raw
-        with _mapped():
+        with _mapped(raw):
             try:
                 with raw.pipeline():
                     raw.execute("BEGIN")
@@ -353,7 +365,8 @@ class PostgresEngine:
                     yield
                     raw.execute("COMMIT")
             except BaseException:
-                if raw.info.transaction_status != TransactionStatus.IDLE and not raw.closed:
+                if raw.info.transaction_status != TransactionStatus.IDLE \
+                        and not (raw.closed or raw.broken):
                     raw.execute("ROLLBACK")
                 raise
 
