@@ -190,6 +190,11 @@ def _fill(ledger: Ledger) -> None:
     ledger.record(bad.id, "failed", error="HTTP 400")
     ledger.link_cache_put("https://www.comune.cremona.it/", 200, None, None)
     ledger.check_cache_put_many([("k1", '{"a":1}')])
+    ledger.record_approvals(pub.id, "v1:cc", [("Maria Rossi", "approvals/ponte.txt", True,
+                                               "2026-11-30T17:42:10+01:00")],
+                            urgent=("allerta meteo", "giulia"))
+    ledger.approval_checks_put([("sig:1", True)])
+    ledger.notices_update([("refused", "ponte", "fp1")], keep=[("refused", "ponte")], at=1.5)
 
 
 def _dump(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
@@ -282,3 +287,31 @@ def test_a_lost_database_connection_is_a_clear_error(pg_url: str) -> None:
         assert isinstance(info.value, sqlite3.Error)  # the caches' `except sqlite3.Error` hold
         with pytest.raises(ConfigError):
             ledger.publications()
+
+
+def test_approvals_and_notices_on_both_engines(ledger_at: LedgerLocation) -> None:
+    """The SQL of migrations 0004 (approvals) and 0007 (notices), as their Ledger methods run it."""
+    with Ledger.open(ledger_at) as ledger:
+        pub = ledger.claim("ponte", "whatsapp", "v1:aa").publication
+        other = ledger.claim("scuole", "whatsapp", "v1:bb").publication
+        assert pub is not None and other is not None
+        approvals = [("Maria Rossi", "approvals/a.txt", True, "2026-11-30T17:42:10+01:00"),
+                     ("Luca Bianchi", "approvals/b.txt", False, "2026-11-30T18:00:00+01:00")]
+        ledger.record_approvals(pub.id, "v1:cc", approvals)
+        ledger.record_approvals(pub.id, "v1:cc", approvals)  # again: nothing twice
+        ledger.record_approvals(other.id, "v1:dd", [], urgent=("allerta meteo", "giulia"))
+        found = ledger.approvals_of([pub.id, other.id])
+        assert found[pub.id]["approved_by"] == ["Maria Rossi", "Luca Bianchi"]
+        assert found[other.id]["urgent_reason"] == "allerta meteo"
+        assert found[other.id]["urgent_at"] is not None
+        ledger.approval_checks_put([("sig:1", True), ("sig:2", False)])
+        ledger.approval_checks_put([("sig:2", True)])
+        assert ledger.approval_checks_get(["sig:1", "sig:2", "sig:3"]) == {
+            "sig:1": True, "sig:2": True}
+        ledger.notices_update([("refused", "ponte", "fp1"), ("draft-error", "x.md", "fp2")],
+                              keep=[("refused", "ponte"), ("draft-error", "x.md")], at=10.0)
+        ledger.notices_update([("refused", "ponte", "fp3")], keep=[("refused", "ponte")],
+                              at=20.0)
+        assert ledger.notices() == {("refused", "ponte"): ("fp3", 10.0, 20.0)}
+        ledger.notices_update([], keep=[("refused", "ponte")], at=30.0)  # nothing changed
+        assert ledger.notices() == {("refused", "ponte"): ("fp3", 10.0, 20.0)}

@@ -74,6 +74,10 @@ class PostgresLocation:
         """Callers that ask whether the SQLite file exists: a database may always hold one."""
         return True
 
+    def exists(self) -> bool:
+        """As `is_file`: whether the ledger exists is the database's to say, when opened."""
+        return True
+
     def resolved_url(self) -> str:
         """The URL with `${VAR}` read from the environment (a missing one: ConfigError)."""
         from comunicast.config import resolve_env
