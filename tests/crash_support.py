@@ -18,7 +18,8 @@ from publish_support import NOW, SECRETS_ENV, draft, make_project, rows, waha
 
 
 def _env(shared: SharedLedger | None = None, host: str = "a") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(SECRETS_ENV)
     env["COMUNICAST_NOW"] = NOW
     if shared is not None:

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.cli.log import draft_id_of
         from comunicast.errors import ComunicastError, UsageError
         from comunicast.ledger import Ledger
-        from comunicast.output import echo
+        from comunicast.output import echo, state_word
 
         config = get_config()
         draft_id = draft_id_of(config, draft)
@@ -65,11 +65,12 @@ def register(app: typer.Typer) -> None:
                         )
                     raise UsageError(
                         _("nothing to resolve: {draft} → {sender} is {state}").format(
-                            draft=draft_id, sender=sender, state=rows[0].state),
+                            draft=draft_id, sender=sender, state=state_word(rows[0].state)),
                     )
                 for pub in unsettled:
                     done = ledger.resolve(pub.id, as_.value, note=_("settled by hand"))
                     echo(_("{draft} → {sender} (revision {rev}): {state}").format(
-                        draft=draft_id, sender=sender, rev=done.revision[:15], state=done.state))
+                        draft=draft_id, sender=sender, rev=done.revision[:15],
+                        state=state_word(done.state)))
             finally:
                 lock.release()
