@@ -210,3 +210,122 @@ def concurrent_due(root: Path, drafts: int, processes: int, *,
     if any(codes):  # what a failing run said, for the assertion's message
         print("\n---\n".join(said))
     return counts, codes, sent
+
+
+@dataclass
+class CorrectionCrashReport:
+    """What the SIGKILL trials of edits and withdrawals saw."""
+
+    trials: int = 0
+    #: Per action: how the rerun left the message (`edited`, `withdrawn`, `unknown`, …).
+    final: Counter[str] = field(default_factory=Counter)
+    #: What the killed run had left in the `actions` table.
+    left_behind: Counter[str] = field(default_factory=Counter)
+    rerun_codes: Counter[int] = field(default_factory=Counter)
+    new_messages: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line, for the test log and the README."""
+        return (
+            f"{self.trials} SIGKILL trials of edits and withdrawals: outcomes {dict(self.final)};"
+            f" killed run left {dict(self.left_behind)}; rerun exit codes "
+            f"{dict(self.rerun_codes)}; messages sent anew: {self.new_messages}"
+        )
+
+
+def _action_rows(root: Path, draft_id: str) -> list[dict[str, object]]:
+    import sqlite3
+
+    path = root / ".comunicast" / "ledger.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(
+            "SELECT a.* FROM actions a JOIN publications p ON p.id = a.publication_id"
+            " WHERE p.draft_id = ? ORDER BY a.id", (draft_id,))]
+    finally:
+        conn.close()
+
+
+def correction_crash_trials(root: Path, trials: int, *, seed: int,
+                            server_delay: float = 0.4) -> CorrectionCrashReport:
+    """Kill `publish --edit` or `withdraw` with SIGKILL at a random moment, rerun it normally,
+    and check the fake channel: the message shows the new text (or is gone) exactly once, or
+    the rerun says `unknown`; no message is ever sent anew."""
+    rng = random.Random(seed)
+    report = CorrectionCrashReport()
+    with FakeWaha() as gateway:
+        make_project(root, {"whatsapp": waha(gateway.url, timeout=10)})
+        names = [f"c{i:03d}" for i in range(trials)]
+        for i, name in enumerate(names):
+            draft(root, name, body=f"Avviso {i}: il ponte sul Po resta chiuso per lavori.")
+        first = subprocess.run(
+            [*comunicast_exe(), "publish", "messages", "--format", "json"], cwd=root,
+            env=_env(), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if first.returncode != 0:
+            report.problems.append(f"first publish exit {first.returncode}: {first.stderr}")
+            return report
+        ids = {p["draft_id"]: p["remote_id"] for p in json.loads(first.stdout)["publications"]}
+        sent_before = gateway.delivered
+        gateway.delay = server_delay
+        for i, name in enumerate(names):
+            withdrawing = i % 2 == 1
+            new_text = f"Avviso {i}: il ponte sul Po riapre domani mattina alle 7."
+            if withdrawing:
+                args = ["withdraw", name, "--reason", "Avviso superato"]
+            else:
+                draft(root, name, body=new_text)
+                args = ["publish", f"messages/{name}.md", "--edit"]
+            seen = len(gateway.requests)
+            proc = subprocess.Popen(
+                [*comunicast_exe(), *args], cwd=root, env=_env(),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            if rng.random() < 0.5:
+                time.sleep(rng.uniform(0.05, 0.8 + server_delay + 0.3))
+            else:
+                gateway.wait_for_requests(seen + 1, timeout=15)
+                time.sleep(rng.uniform(0.0, server_delay + 0.15))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            mine = _action_rows(root, name)
+            report.left_behind[str(mine[-1]["state"]) if mine else "nothing"] += 1
+
+            rerun = subprocess.run(
+                [*comunicast_exe(), *args, "--format", "json"], cwd=root, env=_env(),
+                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False,
+            )
+            report.rerun_codes[rerun.returncode] += 1
+            try:
+                outcomes = json.loads(rerun.stdout)["publications"]
+            except ValueError:
+                report.problems.append(f"{name}: rerun exit {rerun.returncode}: {rerun.stderr}")
+                continue
+            report.trials += 1
+            state = outcomes[0]["state"] if len(outcomes) == 1 else repr(outcomes)
+            report.final[state] += 1
+            message = gateway.messages.get(ids[name])
+            if message is None:
+                report.problems.append(f"{name}: the published message is gone from the fake")
+                continue
+            if state == "unknown":
+                if rerun.returncode != 5:
+                    report.problems.append(f"{name}: unknown but exit {rerun.returncode}")
+                continue
+            if withdrawing:
+                if state not in ("withdrawn", "skipped") or not message.deleted:
+                    report.problems.append(f"{name}: withdraw → {state}, deleted={message.deleted}")
+            else:
+                if state not in ("edited", "skipped") or not message.text.endswith(new_text):
+                    report.problems.append(f"{name}: edit → {state}, text {message.text!r}")
+                if any(not t.endswith(new_text) for t in message.edits):
+                    report.problems.append(f"{name}: an edit set another text")
+            rows_now = _action_rows(root, name)
+            if not rows_now or rows_now[-1]["state"] != "done":
+                report.problems.append(f"{name}: action left {rows_now[-1:]}")
+        report.new_messages = gateway.delivered - sent_before
+        report.problems += gateway.problems
+    return report

@@ -195,6 +195,11 @@ def _fill(ledger: Ledger) -> None:
                             urgent=("allerta meteo", "giulia"))
     ledger.approval_checks_put([("sig:1", True)])
     ledger.notices_update([("refused", "ponte", "fp1")], keep=[("refused", "ponte")], at=1.5)
+    ledger.remember_payload(pub.id, target="whatsapp", text="*Ponte*", image_sha256=None,
+                            image_alt=None)
+    edit = ledger.claim_action(pub.id, "edit", revision="v1:dd", remote_id="r", text="t")
+    assert edit.action is not None
+    ledger.record_action(edit.action.id, "done")
 
 
 def _dump(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, Self, cast
 
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
+from comunicast.ledger_actions import MIGRATION_0006, ActionsLedger
 from comunicast.state import LedgerLocation, PostgresLocation
 
 State = Literal["sending", "sent", "failed", "unknown"]
@@ -139,6 +140,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
+    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
+    MIGRATION_0006,
     (
         "0007_notices",
         [
@@ -174,6 +178,8 @@ COPY_TABLES: list[tuple[str, tuple[str, ...], Literal["record", "cache"]]] = [
     ("urgent_publications", ("publication_id",), "record"),
     ("approval_checks", ("key",), "cache"),
     ("notices", ("kind", "subject"), "cache"),
+    ("actions", ("id",), "record"),
+    ("payloads", ("publication_id",), "record"),
 ]
 
 
@@ -234,8 +240,9 @@ def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class Ledger:
-    """The ledger, on SQLite (`.comunicast/ledger.sqlite3`) or PostgreSQL (`state.url`).
+class Ledger(ActionsLedger):
+    """The ledger, on SQLite (`.comunicast/ledger.sqlite3`) or PostgreSQL (`state.url`); §10's
+    actions in `ledger_actions`.
 
     Its methods hold the SQL, written once for both engines (`?` placeholders, `RETURNING`,
     `ON CONFLICT`); `self.engine` holds what differs: connecting, transactions, migration DDL,

@@ -88,6 +88,9 @@ _STATE_WORDS = {
     "sending": N_("sending"),
     "edited": N_("edited"),
     "withdrawn": N_("withdrawn"),
+    # The outcome of an edit or withdrawal settled by `resolve` (SPEC §10).
+    "done": N_("done"),
+    "not-attempted": N_("not-attempted"),
 }
 
 

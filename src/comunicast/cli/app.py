@@ -198,6 +198,7 @@ COMMANDS: tuple[str, ...] = (
     "approvals",
     "log",
     "resolve",
+    "withdraw",
     "ledger",
     "senders",
 )

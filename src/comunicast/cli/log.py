@@ -119,12 +119,13 @@ def _target(config: Config, sender: str) -> str | None:
 
 
 def row_of(config: Config, pub: Publication, ledger: Ledger | None = None) -> dict[str, Any]:
-    """SPEC §3.3 `log --format json` entry (timestamps ISO 8601 in the configured zone)."""
+    """SPEC §3.3 `log --format json` entry (timestamps ISO 8601 in the configured zone), with
+    §10's edits and withdrawal when `ledger` is given."""
 
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(config.tz).isoformat(timespec="seconds") if value else None
 
-    return {
+    row = {
         "draft_id": pub.draft_id,
         "sender": pub.sender,
         "state": effective_state(config, pub, ledger),
@@ -137,6 +138,45 @@ def row_of(config: Config, pub: Publication, ledger: Ledger | None = None) -> di
         "error": pub.last_error if pub.state != "sent" else None,
         "resolved_as": pub.resolved_as,
     }
+    row.update(corrections_of(config, pub, ledger))
+    return row
+
+
+def corrections_of(config: Config, pub: Publication, ledger: Ledger | None) -> dict[str, Any]:
+    """SPEC §10 fields of a log row: done edits, the withdrawal, actions still in doubt."""
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(config.tz).isoformat(timespec="seconds") if value else None
+
+    fields: dict[str, Any] = {"edits": [], "withdrawn_at": None, "withdraw_reason": None,
+                              "actions_unknown": []}
+    if ledger is None or pub.state != "sent":
+        return fields
+    from comunicast.corrections import message_state
+
+    state = message_state(ledger, pub)
+    fields["edits"] = [{"revision": a.revision, "at": iso(a.done_at)} for a in state.edits]
+    if state.withdrawal is not None:
+        fields["withdrawn_at"] = iso(state.withdrawal.done_at)
+        fields["withdraw_reason"] = state.withdrawal.reason
+    live = ledger.lock_is_held(pub.draft_id, pub.sender)
+    fields["actions_unknown"] = [
+        {"action": a.action, "revision": a.revision, "claimed_at": iso(a.claimed_at)}
+        for a in state.unsettled if not (a.state == "sending" and live)
+    ]
+    return fields
+
+
+def _corrected(row: dict[str, Any]) -> str:
+    """What happened to a sent message since (SPEC §10), for the state column."""
+    notes = []
+    if row.get("edits"):
+        notes.append(_("edited {when}").format(when=_when(row["edits"][-1]["at"])))
+    if row.get("withdrawn_at"):
+        notes.append(_("withdrawn {when}: {reason}").format(
+            when=_when(row["withdrawn_at"]), reason=row.get("withdraw_reason") or ""))
+    if row.get("actions_unknown"):
+        notes.append(_("an edit or withdrawal is unknown: resolve it"))
+    return "".join(f" · {note}" for note in notes)
 
 
 def _when(iso: str | None, *, with_time: bool = True) -> str:
@@ -177,7 +217,8 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
                _("leaves channel"), _("approved by"), _("urgent reason")]
     table_rows = [
         [_when(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
-         state_word(r["state"]) + (" (" + _("resolved") + ")" if r["resolved_as"] else ""),
+         state_word(r["state"]) + (" (" + _("resolved") + ")" if r["resolved_as"] else "")
+         + _corrected(r),
          r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False),
          ", ".join(r.get("approved_by") or []), _urgent(r)]
         for r in rows

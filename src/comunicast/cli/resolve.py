@@ -55,7 +55,9 @@ def register(app: typer.Typer) -> None:
             try:
                 # Holding the lock: any `sending` row belongs to a run that died.
                 unsettled = ledger.unsettled(draft_id, sender)
-                if not unsettled:
+                # SPEC §10: edits and withdrawals in doubt are settled the same way.
+                actions = ledger.unsettled_actions(draft_id, sender)
+                if not unsettled and not actions:
                     rows = ledger.publications(draft_id=draft_id, sender=sender)
                     if not rows:
                         raise UsageError(
@@ -72,5 +74,12 @@ def register(app: typer.Typer) -> None:
                     echo(_("{draft} → {sender} (revision {rev}): {state}").format(
                         draft=draft_id, sender=sender, rev=done.revision[:15],
                         state=state_word(done.state)))
+                for action in actions:
+                    settled = ledger.resolve_action(
+                        action.id, "done" if as_ is Settled.sent else "failed",
+                        note=_("settled by hand"))
+                    echo(_("{draft} → {sender}: {action} (revision {rev}): {state}").format(
+                        draft=draft_id, sender=sender, action=settled.action,
+                        rev=settled.revision[:15], state=state_word(settled.state)))
             finally:
                 lock.release()
