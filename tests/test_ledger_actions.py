@@ -1,13 +1,14 @@
-"""The ledger's actions (SPEC §10) in process, on real SQLite: claims, doubt, retakes, resolve."""
+"""The ledger's actions (SPEC §10) in process, on both engines (real SQLite, the private
+PostgreSQL): claims, doubt, retakes, resolve."""
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from comunicast.ledger import MIGRATIONS, Ledger
+from comunicast.state import LedgerLocation
 
 
 def sent(ledger: Ledger, draft_id: str = "ponte", revision: str = "v1:aaa") -> int:
@@ -17,8 +18,8 @@ def sent(ledger: Ledger, draft_id: str = "ponte", revision: str = "v1:aaa") -> i
     return claim.publication.id
 
 
-def test_upgrade_adds_actions_and_payloads_to_an_old_ledger(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite3"
+def test_upgrade_adds_actions_and_payloads_to_an_old_ledger(ledger_at: LedgerLocation) -> None:
+    path = ledger_at
     names = [name for name, _ in MIGRATIONS]
     with Ledger.open(path, migrations=MIGRATIONS[: names.index("0006_actions")]) as old:
         pub_id = sent(old)
@@ -32,8 +33,8 @@ def test_upgrade_adds_actions_and_payloads_to_an_old_ledger(tmp_path: Path) -> N
         assert claim.action.state == "sending" and claim.action.attempts == 1
 
 
-def test_an_edit_in_doubt_blocks_another_edit_but_is_taken_up_again(tmp_path: Path) -> None:
-    with Ledger.open(tmp_path / "l.sqlite3") as ledger:
+def test_an_edit_in_doubt_blocks_another_edit_but_is_taken_up_again(ledger_at: LedgerLocation) -> None:
+    with Ledger.open(ledger_at) as ledger:
         pub_id = sent(ledger)
         first = ledger.claim_action(pub_id, "edit", revision="v1:b", remote_id="r", text="B")
         assert first.action is not None
@@ -53,8 +54,8 @@ def test_an_edit_in_doubt_blocks_another_edit_but_is_taken_up_again(tmp_path: Pa
         assert retry.action is not None and retry.action.id == third.action.id
 
 
-def test_a_withdrawal_is_never_blocked_and_resolve_settles_actions(tmp_path: Path) -> None:
-    with Ledger.open(tmp_path / "l.sqlite3") as ledger:
+def test_a_withdrawal_is_never_blocked_and_resolve_settles_actions(ledger_at: LedgerLocation) -> None:
+    with Ledger.open(ledger_at) as ledger:
         pub_id = sent(ledger)
         edit = ledger.claim_action(pub_id, "edit", revision="v1:b", remote_id="r", text="B")
         assert edit.action is not None
@@ -75,8 +76,8 @@ def test_a_withdrawal_is_never_blocked_and_resolve_settles_actions(tmp_path: Pat
         assert "withdraw-done" in events and "edit-resolved" in events
 
 
-def test_payload_is_recorded_once(tmp_path: Path) -> None:
-    with Ledger.open(tmp_path / "l.sqlite3") as ledger:
+def test_payload_is_recorded_once(ledger_at: LedgerLocation) -> None:
+    with Ledger.open(ledger_at) as ledger:
         pub_id = sent(ledger)
         ledger.remember_payload(pub_id, target="whatsapp", text="A", image_sha256="ab",
                                 image_alt="x")

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from comunicast.errors import ComunicastError, ConfigError
 from comunicast.i18n import _
-from comunicast.locks import PublicationLock, is_held
 from comunicast.publish import Outcome, Planned, Publisher, _one_line
 from comunicast.revision import file_sha256, idempotency_key
 
@@ -181,7 +180,7 @@ class Corrector(Publisher):
         if isinstance(sender_or_refusal, Outcome):
             return replace(sender_or_refusal, text=None)
         sender = sender_or_refusal
-        lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
+        lock = self.ledger.publication_lock(msg.draft_id, msg.sender)
         try:
             locked = lock.acquire()
         except ComunicastError as exc:
@@ -232,8 +231,8 @@ class Corrector(Publisher):
         pubs = self.ledger.publications(draft_id=msg.draft_id, sender=msg.sender)
         doubtful = [p for p in pubs if p.state in ("sending", "unknown")]
         if doubtful:
-            live = doubtful[0].state == "sending" and is_held(
-                self.locks_dir, msg.draft_id, msg.sender) and self.dry_run
+            live = doubtful[0].state == "sending" and self.dry_run \
+                and self.ledger.lock_is_held(msg.draft_id, msg.sender)
             if live:
                 return replace(base, state="in-progress",
                                error=_("another run is sending it right now")), None
@@ -330,7 +329,8 @@ class Corrector(Publisher):
         if isinstance(sender_or_refusal, Outcome):
             return [sender_or_refusal]
         sender = sender_or_refusal
-        lock = PublicationLock(self.locks_dir, target.draft_id, target.sender)
+        assert self.ledger is not None
+        lock = self.ledger.publication_lock(target.draft_id, target.sender)
         try:
             locked = lock.acquire()
         except ComunicastError as exc:

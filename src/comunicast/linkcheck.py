@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
     from comunicast.ledger import Ledger
     from comunicast.linkcheck_child import NetworkChild
+    from comunicast.state import LedgerLocation
 
 #: Failures (no HTTP status) are trusted from the cache for at most this long.
 ERROR_TTL = 3600.0
@@ -349,7 +349,7 @@ def _cached(ledger: Ledger, urls: list[str], ttl: float) -> dict[str, LinkResult
     return found
 
 
-def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: Path) -> bool:
+def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: LedgerLocation) -> bool:
     """True when every URL has a fresh cached result, so checking them needs no request."""
     from comunicast.ledger import Ledger
 
@@ -372,7 +372,7 @@ def check_links(
     per_host: int = 4,
     concurrency: int = 40,
     ttl: float = 86400.0,
-    ledger_path: Path | None = None,
+    ledger_path: LedgerLocation | None = None,
     contact: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
@@ -438,7 +438,7 @@ class _LedgerCreation:
     """A new ledger made in a thread: creating it and its tables waits 20-150 ms on the disk
     (each migration is committed with synchronous=FULL), which the first request need not."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: LedgerLocation) -> None:
         import threading
 
         self.path = path

@@ -1,7 +1,8 @@
 """Publishing: check → render → claim → send (with retries) → record, exactly once (SPEC §5).
 
 The claim is committed to the ledger before any network call, under a per-publication lock held
-by this process for as long as the publication is `sending`. The lock tells a live run (its
+by this process for as long as the publication is `sending` (a file lock beside the SQLite ledger,
+a session lock of this run's own connection on PostgreSQL: `Ledger.publication_lock`). The lock tells a live run (its
 publication is `in-progress`) from a dead one (its publication is `unknown`).
 """
 
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from comunicast.errors import ComunicastError, ConfigError
 from comunicast.i18n import _, format_datetime
-from comunicast.locks import PublicationLock, is_held
 from comunicast.revision import canonical_payload, idempotency_key, revision_of
 from comunicast.stopping import StopFlag
 
@@ -306,9 +306,14 @@ def sent_and_settled(ledger: Ledger) -> Callable[[str, str], bool]:
     an unknown outcome stays due, so every run keeps reporting it until someone resolves it.
     """
 
+    # One query for the whole plan, not one per publication (a round trip each on PostgreSQL).
+    states: dict[tuple[str, str], set[str]] = {}
+    for pub in ledger.publications():
+        states.setdefault((pub.draft_id, pub.sender), set()).add(pub.state)
+
     def done(draft_id: str, sender: str) -> bool:
-        states = {p.state for p in ledger.publications(draft_id=draft_id, sender=sender)}
-        return "sent" in states and not states & {"sending", "unknown"}
+        seen = states.get((draft_id, sender), set())
+        return "sent" in seen and not seen & {"sending", "unknown"}
 
     return done
 
@@ -373,7 +378,7 @@ class Publisher:
             return outcome
         if claim.decision == "unknown" and claim.blocking is not None \
                 and claim.blocking.state == "sending" \
-                and is_held(self.locks_dir, msg.draft_id, msg.sender):
+                and self.ledger.lock_is_held(msg.draft_id, msg.sender):
             return replace(outcome, state="in-progress",
                            error=_("another run is sending it right now"))
         return self._from_claim(outcome, claim.decision, claim.publication, claim.blocking)
@@ -444,7 +449,7 @@ class Publisher:
                 _("sender '{name}' cannot be set up: {kind}: {msg}").format(
                     name=msg.sender, kind=type(exc).__name__, msg=exc)))
             return replace(base, state="refused", error=error, code=ConfigError.exit_code)
-        lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
+        lock = self.ledger.publication_lock(msg.draft_id, msg.sender)
         try:
             locked = lock.acquire()
         except ComunicastError as exc:  # e.g. the state folder is not writable: nothing sent

@@ -199,6 +199,7 @@ COMMANDS: tuple[str, ...] = (
     "log",
     "resolve",
     "withdraw",
+    "ledger",
     "senders",
 )
 

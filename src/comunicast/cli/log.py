@@ -80,10 +80,12 @@ def draft_id_of(config: Config, ref: str) -> str:
     return ref
 
 
-def effective_state(config: Config, pub: Publication) -> str:
+def effective_state(config: Config, pub: Publication, ledger: Ledger | None = None) -> str:
     """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown)."""
     if pub.state != "sending":
         return pub.state
+    if ledger is not None:  # the engine's own locks (PostgreSQL: another host's session)
+        return "sending" if ledger.lock_is_held(pub.draft_id, pub.sender) else "unknown"
     from comunicast.locks import is_held
 
     return "sending" if is_held(config.state_dir / "locks", pub.draft_id, pub.sender) else "unknown"
@@ -126,7 +128,7 @@ def row_of(config: Config, pub: Publication, ledger: Ledger | None = None) -> di
     row = {
         "draft_id": pub.draft_id,
         "sender": pub.sender,
-        "state": effective_state(config, pub),
+        "state": effective_state(config, pub, ledger),
         "revision": pub.revision,
         "remote_id": pub.remote_id,
         "attempts": pub.attempts,
@@ -150,14 +152,13 @@ def corrections_of(config: Config, pub: Publication, ledger: Ledger | None) -> d
     if ledger is None or pub.state != "sent":
         return fields
     from comunicast.corrections import message_state
-    from comunicast.locks import is_held
 
     state = message_state(ledger, pub)
     fields["edits"] = [{"revision": a.revision, "at": iso(a.done_at)} for a in state.edits]
     if state.withdrawal is not None:
         fields["withdrawn_at"] = iso(state.withdrawal.done_at)
         fields["withdraw_reason"] = state.withdrawal.reason
-    live = is_held(config.state_dir / "locks", pub.draft_id, pub.sender)
+    live = ledger.lock_is_held(pub.draft_id, pub.sender)
     fields["actions_unknown"] = [
         {"action": a.action, "revision": a.revision, "claimed_at": iso(a.claimed_at)}
         for a in state.unsettled if not (a.state == "sending" and live)

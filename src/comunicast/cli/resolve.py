@@ -36,7 +36,6 @@ def register(app: typer.Typer) -> None:
         from comunicast.cli.log import draft_id_of
         from comunicast.errors import ComunicastError, UsageError
         from comunicast.ledger import Ledger
-        from comunicast.locks import PublicationLock
         from comunicast.output import echo, state_word
 
         config = get_config()
@@ -46,7 +45,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(_("nothing has been published from this project yet"))
         existing.close()
         with Ledger.open(config.ledger_path) as ledger:
-            lock = PublicationLock(config.state_dir / "locks", draft_id, sender)
+            lock = ledger.publication_lock(draft_id, sender)
             if not lock.acquire():
                 raise ComunicastError(
                     _("{draft} → {sender} is being sent by another run right now").format(
