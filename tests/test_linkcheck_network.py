@@ -419,7 +419,7 @@ def test_a_forked_network_child_asks_and_relays_progress() -> None:
     assert [results[u].status for u in urls] == [200, 404, 200]
     assert results[urls[2]].final_url == server.url("/ok")
     assert asked == ["/missing", "/missing", "/ok", "/ok", "/same"]  # 404: HEAD then GET
-    assert seen[-1] == (3, 3) and len(seen) == 3
+    assert seen[-1] == (3, 3) and 1 <= len(seen) <= 3  # at most 20 a second
 
 
 def test_a_dead_network_child_only_costs_its_time() -> None:

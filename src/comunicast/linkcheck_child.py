@@ -128,8 +128,16 @@ def _serve(jobs: int, answers: int) -> None:
             os._exit(0)
         urls, options = job
 
+        import time
+
+        last = [0.0]
+
         def progress(done: int, total: int) -> None:
-            _send(answers, ("progress", done, total))
+            # At most 20 a second: each message wakes the parent, which shares the cores.
+            now = time.monotonic()
+            if done == total or now - last[0] >= 0.05:
+                last[0] = now
+                _send(answers, ("progress", done, total))
 
         results = asyncio.run(_run(urls, progress=progress, **options))
         _send(answers, ("results", [(r.url, r.status, r.final_url, r.error) for r in results]))
