@@ -36,7 +36,7 @@ def test_upgrade_from_first_migration_keeps_rows(tmp_path: Path) -> None:
             old.conn.execute("SELECT * FROM link_cache")
     with Ledger.open(path) as new:
         assert new.applied_migrations() == [
-            "0001_publications", "0002_link_cache", "0003_check_cache"]
+            "0001_publications", "0002_link_cache", "0003_check_cache", "0005_archive"]
         [pub] = new.publications()
         assert (pub.draft_id, pub.state, pub.remote_id) == ("avviso", "sent", "42")
         new.link_cache_put("https://www.comune.cremona.it/", 200, None, None)

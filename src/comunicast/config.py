@@ -135,6 +135,23 @@ class Publish(_Strict):
     max_attempts: int = Field(default=5, ge=1, description="Attempts per publication in one run")
 
 
+class Site(_Strict):
+    """The archive site (`comunicast site`, SPEC §9)."""
+
+    base_url: str | None = Field(
+        default=None,
+        description="Address the site is published at (https://…/); required by `comunicast site`",
+    )
+    title: str | None = Field(default=None, description="Site title; default: organization name")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("base_url must be an address like https://www.comune.example.it/notizie/")
+        return value
+
+
 class Config(_Strict):
     """The whole `comunicast.yaml`."""
 
@@ -154,6 +171,7 @@ class Config(_Strict):
     )
     poster: Poster = Field(default_factory=Poster)
     publish: Publish = Field(default_factory=Publish)
+    site: Site = Field(default_factory=Site)
 
     _path: Path | None = PrivateAttr(default=None)
     _positions: Positions = PrivateAttr(default_factory=Positions)

@@ -18,6 +18,7 @@ from typing import Any, Literal, Self
 
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
+from comunicast.ledger_archive import ArchiveEntry, ArchiveStore
 
 State = Literal["sending", "sent", "failed", "unknown"]
 STATES: tuple[State, ...] = ("sending", "sent", "failed", "unknown")
@@ -80,7 +81,47 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "0005_archive",
+        [
+            # What was sent, kept for the archive site (SPEC §9) even after the draft or its
+            # image changes: one row per publication, written with its claim. Image bytes are
+            # content-addressed in `blobs`, so one image sent to three senders is kept once.
+            """CREATE TABLE blobs (
+                sha256 TEXT PRIMARY KEY,
+                size INTEGER NOT NULL,
+                data BLOB NOT NULL
+            )""",
+            """CREATE TABLE archive (
+                publication_id INTEGER PRIMARY KEY REFERENCES publications (id),
+                origin TEXT NOT NULL,
+                target TEXT,
+                title TEXT,
+                kind TEXT,
+                text TEXT,
+                plain TEXT,
+                links TEXT,
+                publish_at TEXT,
+                deadline TEXT,
+                starts_at TEXT,
+                ends_at TEXT,
+                expires_at TEXT,
+                place TEXT,
+                image_sha256 TEXT REFERENCES blobs (sha256),
+                image_type TEXT,
+                image_alt TEXT,
+                archived_at REAL NOT NULL
+            )""",
+            # A publication to an outbox with `confirm: true` waits for a person to paste it;
+            # `pasted_at` records when someone said it was pasted (`resolve --as sent`).
+            "ALTER TABLE publications ADD COLUMN to_paste INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE publications ADD COLUMN pasted_at REAL",
+        ],
+    ),
 ]
+
+#: Tables `ledger copy` must carry besides publications and events (SPEC §11).
+ARCHIVE_TABLES: tuple[str, ...] = ("blobs", "archive")
 
 
 @dataclass(frozen=True)
@@ -101,6 +142,9 @@ class Publication:
     run_token: str | None
     pid: int | None
     resolved_as: str | None
+    #: Written to an outbox with `confirm: true`, not yet confirmed as pasted by a person.
+    to_paste: bool = False
+    pasted_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Publication:
@@ -120,6 +164,10 @@ class Publication:
             run_token=row["run_token"],
             pid=row["pid"],
             resolved_as=row["resolved_as"],
+            # A ledger opened read-only may predate migration 0005.
+            to_paste=bool(row["to_paste"]) if "to_paste" in row.keys() else False,
+            pasted_at=_dt(row["pasted_at"])
+            if "pasted_at" in row.keys() and row["pasted_at"] is not None else None,
         )
 
 
@@ -186,7 +234,7 @@ def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class Ledger:
+class Ledger(ArchiveStore):
     """The SQLite ledger (`.comunicast/ledger.sqlite3`)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -358,12 +406,14 @@ class Ledger:
         run_token: str | None = None,
         pid: int | None = None,
         first_attempt: bool = False,
+        archive: ArchiveEntry | None = None,
     ) -> Claim:
         """Decide and, if allowed, mark the revision `sending`, committed before returning.
 
         The caller must hold the publication's lock (`comunicast.locks`): a `sending` row found
         here therefore belongs to a run that died, and becomes `unknown`. With `first_attempt`,
-        the claim also counts the first network attempt (one commit instead of two).
+        the claim also counts the first network attempt (one commit instead of two). `archive`
+        (what this publication shows its audience) is kept in the same commit.
         """
         now = time.time()
         with self.transaction() as conn:
@@ -403,6 +453,8 @@ class Ledger:
                     "UPDATE publications SET attempts = attempts + 1 WHERE id = ?", (pub_id,)
                 )
                 self._event(conn, pub_id, "attempt", None)
+            if archive is not None:
+                self._archive(conn, pub_id, archive)
             return Claim("claimed", self._get(conn, pub_id))
 
     def begin_attempt(self, publication_id: int) -> int:
@@ -434,8 +486,10 @@ class Ledger:
         *,
         remote_id: str | None = None,
         error: str | None = None,
+        to_paste: bool = False,
     ) -> Publication:
-        """Record the outcome of a claimed publication."""
+        """Record the outcome of a claimed publication (`to_paste`: sent to an outbox that
+        waits for a person to confirm the paste)."""
         if state == "sending":
             raise ValueError("record() takes an outcome, not 'sending'")
         now = time.time()
@@ -446,6 +500,9 @@ class Ledger:
                 " updated_at = ?, last_error = ? WHERE id = ?",
                 (state, remote_id, state, now, now, error, publication_id),
             )
+            if to_paste and state == "sent":
+                conn.execute("UPDATE publications SET to_paste = 1 WHERE id = ?",
+                             (publication_id,))
             self._event(conn, publication_id, state, error)
             return self._get(conn, publication_id)
 

@@ -116,6 +116,7 @@ COMMANDS: tuple[str, ...] = (
     "log",
     "resolve",
     "senders",
+    "site",
 )
 
 
