@@ -165,9 +165,8 @@ class Publication:
             pid=row["pid"],
             resolved_as=row["resolved_as"],
             # A ledger opened read-only may predate migration 0005.
-            to_paste=bool(row["to_paste"]) if "to_paste" in row.keys() else False,
-            pasted_at=_dt(row["pasted_at"])
-            if "pasted_at" in row.keys() and row["pasted_at"] is not None else None,
+            to_paste=bool(_column(row, "to_paste")),
+            pasted_at=_dt(pasted) if (pasted := _column(row, "pasted_at")) is not None else None,
         )
 
 
@@ -228,6 +227,11 @@ def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
+
+
+def _column(row: sqlite3.Row, name: str) -> Any:
+    """A column that a ledger opened read-only before its migration may not have yet."""
+    return row[name] if name in set(row.keys()) else None
 
 
 def _dt(value: float) -> datetime:

@@ -78,7 +78,13 @@ def draft_id_of(config: Config, ref: str) -> str:
 
 
 def effective_state(config: Config, pub: Publication) -> str:
-    """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown)."""
+    """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown).
+
+    A publication written to an outbox with `confirm: true` reads `to-paste` until a person
+    confirms it (`resolve --as sent`).
+    """
+    if pub.state == "sent" and pub.to_paste:
+        return "to-paste"
     if pub.state != "sending":
         return pub.state
     from comunicast.locks import is_held
@@ -97,7 +103,8 @@ def leaves_channel_at(config: Config, pub: Publication) -> datetime | None:
     if pub.sent_at is None or pub.state != "sent" or _target(config, pub.sender) != "whatsapp":
         return None
     if config.senders[pub.sender].adapter in LOCAL_ADAPTERS:
-        return None
+        # Pasted by hand: the ledger knows when only if someone said so (`resolve --as sent`).
+        return pub.pasted_at + CHANNEL_RETENTION if pub.pasted_at is not None else None
     return pub.sent_at + CHANNEL_RETENTION
 
 
@@ -131,6 +138,7 @@ def row_of(config: Config, pub: Publication) -> dict[str, Any]:
         "leaves_channel_at": iso(leaves_channel_at(config, pub)),
         "error": pub.last_error if pub.state != "sent" else None,
         "resolved_as": pub.resolved_as,
+        "pasted_at": iso(pub.pasted_at),
     }
 
 
@@ -148,7 +156,8 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
                _("leaves channel")]
     table_rows = [
         [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
-         r["state"] + (f" ({_('resolved')})" if r["resolved_as"] else ""),
+         r["state"] + (f" ({_('pasted')})" if r.get("pasted_at")
+                       else f" ({_('resolved')})" if r["resolved_as"] else ""),
          r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10]]
         for r in rows
     ]

@@ -138,9 +138,8 @@ def _parse(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if parsed.tzinfo is None:  # a bare date: the end of that day
-        return None if len(value) > 10 else None
-    return parsed
+    # Drafts' datetimes are kept with their offset; a bare date (only `deadline`) ends nothing.
+    return parsed if parsed.tzinfo is not None else None
 
 
 # -- upgrade: publications sent before the archive existed -----------------------------------

@@ -21,8 +21,8 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
 from email.utils import format_datetime
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ FEED_SIZE = 50
 MANIFEST = ".comunicast-site.json"
 TEMPLATES = Path(__file__).parent / "templates"
 _IMAGE_SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png"}
+_LIST_RE = re.compile(r"^\s*(?:[-*•>]|\d{1,9}[.)])\s+")
 _MARKERS_RE = re.compile(r"(?<![^\W_])[*_~]+|[*_~]+(?![^\W_])|`")
 
 
@@ -114,7 +115,7 @@ def _check_target(out: Path) -> None:
         raise ConfigError(_("{path} is not a folder").format(path=out))
 
 
-class _build_lock:  # noqa: N801 - used as a context manager
+class _build_lock:
     """One build at a time per site: a second waits (the lock file sits beside the folder)."""
 
     def __init__(self, out: Path) -> None:
@@ -445,7 +446,8 @@ def _entry(view: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def _excerpt(text: str, limit: int = 220) -> str:
-    flat = " ".join(_MARKERS_RE.sub("", text.replace(WORD_JOINER, "")).split())
+    lines = (_LIST_RE.sub("", line) for line in text.replace(WORD_JOINER, "").split("\n"))
+    flat = " ".join(_MARKERS_RE.sub("", " ".join(lines)).split())
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0] + " …"

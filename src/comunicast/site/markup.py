@@ -92,7 +92,7 @@ def to_html(text: str, *, markup: bool = True) -> str:
                 i += 1
                 block.append(lines[i])
             body = "\n".join(block)
-            body = body[:-3] if body.endswith("```") else body
+            body = body.removesuffix("```")
             body = body.removeprefix("\n").removesuffix("\n")
             out.append(f"<pre>{escape(body, quote=False)}</pre>")
             i += 1
