@@ -136,7 +136,7 @@ class _build_lock:
 
 def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledger | None, *,
            now: datetime) -> BuildReport:
-    env = _environment(config)
+    env = _LazyEnvironment(config)
     settings = _settings(config)
     key = _build_key(settings)
     files = _files(config, env, settings, messages, ledger, now=now)
@@ -242,6 +242,19 @@ def _build_key(settings: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+class _LazyEnvironment:
+    """Jinja2 is imported only when a file must be rendered (not for a site up to date)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._env: Environment | None = None
+
+    def get_template(self, name: str) -> Any:
+        if self._env is None:
+            self._env = _environment(self.config)
+        return self._env.get_template(name)
+
+
 def _environment(config: Config) -> Environment:
     import jinja2
 
@@ -263,48 +276,65 @@ def _environment(config: Config) -> Environment:
 # -- files ------------------------------------------------------------------------------------
 
 
-def _files(config: Config, env: Environment, settings: dict[str, Any],
+def _files(config: Config, env: _LazyEnvironment, settings: dict[str, Any],
            messages: list[SiteMessage], ledger: Ledger | None, *, now: datetime) -> list[_File]:
-    from markupsafe import Markup
 
     tz = config.tz
     lang = config.language
     base = settings["base_url"]
     files: list[_File] = []
 
-    def page(path: str, template: str, context: dict[str, Any],
-             extra: Callable[[], dict[str, Any]] | None = None) -> None:
-        depth = path.count("/")
-        context = {**context, "root": "../" * depth, "path": path}
-        digest = _digest(template, context)
+    def page(path: str, template: str, key: str,
+             make: Callable[[], dict[str, Any]] = dict) -> None:
+        """A page whose context `make` builds only if it is rendered; `key` stands for that
+        context in the page's hash (the data it is made from)."""
+        root = "../" * path.count("/")
+        digest = hashlib.sha256(f"{template}\0{path}\0{key}".encode()).hexdigest()
 
         def produce() -> bytes:
-            full = {**context, **(extra() if extra is not None else {})}
-            html = env.get_template(template).render(site=settings, **_marked(full, Markup))
+            from markupsafe import Markup
+
+            context = {**make(), "root": root, "path": path}
+            html: str = env.get_template(template).render(
+                site=settings, **_marked(context, Markup))
             return html.encode("utf-8")
 
         files.append(_File(path, digest, produce))
 
-    views = [_view(m, tz, lang, base) for m in messages]
-    for view in views:
-        page(view["path"], "message.html", {"m": view})
+    # Each message's data (its repr: every field, text included) stands for what is made from
+    # it, so nothing is rendered, or even turned into HTML, for a page that has not changed.
+    keys = [repr(m) for m in messages]
+    paths = [_page_path(m, tz) for m in messages]
+    def message_context(m: SiteMessage) -> Callable[[], dict[str, Any]]:
+        return lambda: {"m": _view(m, tz, lang, base)}
 
-    in_force = [v for v, m in zip(views, messages, strict=True) if m.in_force(now)]
-    listed = [v for v, m in zip(views, messages, strict=True) if not m.in_force(now)]
+    for m, path, key in zip(messages, paths, keys, strict=True):
+        page(path, "message.html", key, message_context(m))
+
+    force = [m.in_force(now) for m in messages]
+    in_force = [i for i, f in enumerate(force) if f]
+    listed = [i for i, f in enumerate(force) if not f]
     pages = max(1, -(-len(listed) // PER_PAGE))
+
+    def items(indexes: list[int]) -> list[dict[str, Any]]:
+        return [_item(messages[i], paths[i], tz, lang) for i in indexes]
+
+    def index_context(chunk: list[int], top: list[int], number: int
+                      ) -> Callable[[], dict[str, Any]]:
+        return lambda: {"items": items(chunk), "emergencies": items(top), "number": number,
+                        "pages": pages, "total": len(messages)}
+
     for number in range(1, pages + 1):
         chunk = listed[(number - 1) * PER_PAGE : number * PER_PAGE]
+        top = in_force if number == 1 else []
         path = "index.html" if number == 1 else f"page/{number}.html"
-        page(path, "index.html", {
-            "items": [_item(v) for v in chunk],
-            "emergencies": [_item(v) for v in in_force] if number == 1 else [],
-            "number": number,
-            "pages": pages,
-            "total": len(messages),
-        })
+        key = "\0".join([f"{number}/{pages}/{len(messages)}", *(keys[i] for i in top), "",
+                          *(keys[i] for i in chunk)])
+        page(path, "index.html", key, index_context(chunk, top, number))
+    views = [_view(m, tz, lang, base) for m in messages[:FEED_SIZE]]
 
     # The code depends only on the settings, which the build key covers.
-    page("iscriviti.html", "iscriviti.html", {}, lambda: {"qr": _qr_code(settings)})
+    page("iscriviti.html", "iscriviti.html", "", lambda: {"qr": _qr_code(settings)})
     feed = [_entry(v, base) for v in views[:FEED_SIZE]]
     updated = messages[0].updated_at if messages else None
     for m in messages[:FEED_SIZE]:
@@ -314,11 +344,12 @@ def _files(config: Config, env: Environment, settings: dict[str, Any],
         "updated_rfc822": format_datetime(updated, usegmt=True) if updated else None,
         "updated_iso": _iso_utc(updated) if updated else "1970-01-01T00:00:00Z",
     }
-    page("feed.xml", "feed.xml", feed_context)
-    page("atom.xml", "atom.xml", feed_context)
+    feed_key = _digest("feed", feed_context)
+    page("feed.xml", "feed.xml", feed_key, lambda: feed_context)
+    page("atom.xml", "atom.xml", feed_key, lambda: feed_context)
 
     css = env.get_template("style.css")
-    files.append(_File("style.css", _digest("style.css", {}),
+    files.append(_File("style.css", "",
                        lambda: css.render(site=settings).encode("utf-8")))
     fonts = Path(__file__).parent.parent / "poster" / "fonts"
     for name in ("TitilliumWeb-Regular.ttf", "TitilliumWeb-SemiBold.ttf",
@@ -386,9 +417,15 @@ def kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+def _page_path(m: SiteMessage, tz: Any) -> str:
+    """`<yyyy>/<mm>/<draft_id>.html`, by the month it was first published."""
+    local = m.published_at.astimezone(tz)
+    return f"{local:%Y}/{local:%m}/{m.draft_id}.html"
+
+
 def _view(m: SiteMessage, tz: Any, lang: str, base: str) -> dict[str, Any]:
     local = m.published_at.astimezone(tz)
-    path = f"{local:%Y}/{local:%m}/{m.draft_id}.html"
+    path = _page_path(m, tz)
     image = None
     if m.image_sha256:
         suffix = _IMAGE_SUFFIX.get(m.image_type or "", ".bin")
@@ -414,7 +451,6 @@ def _view(m: SiteMessage, tz: Any, lang: str, base: str) -> dict[str, Any]:
         "updated": format_when(m.updated_at.astimezone(tz), lang)
         if m.updated_at != m.published_at else None,
         "text_html": to_html(body, markup=m.markup) if body is not None else None,
-        "excerpt": _excerpt(body) if body is not None else "",
         "image": image,
         "details": details,
         "earlier": [
@@ -426,9 +462,15 @@ def _view(m: SiteMessage, tz: Any, lang: str, base: str) -> dict[str, Any]:
     }
 
 
-def _item(view: dict[str, Any]) -> dict[str, Any]:
-    keys = ("path", "title", "kind", "kind_label", "date", "date_iso", "excerpt")
-    return {k: view[k] for k in keys}
+def _item(m: SiteMessage, path: str, tz: Any, lang: str) -> dict[str, Any]:
+    """A message as the index lists it."""
+    body = without_title(m.text, m.title, markup=m.markup) if m.text is not None else None
+    return {
+        "path": path, "title": m.title, "kind": m.kind, "kind_label": kind_label(m.kind),
+        "date": format_when(m.published_at.astimezone(tz), lang),
+        "date_iso": _iso_utc(m.published_at),
+        "excerpt": _excerpt(body) if body is not None else "",
+    }
 
 
 def _entry(view: dict[str, Any], base: str) -> dict[str, Any]:
