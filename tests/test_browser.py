@@ -51,7 +51,7 @@ def _programs() -> tuple[str, str]:
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -172,7 +172,7 @@ def test_copy_text_puts_the_json_text_on_the_clipboard_byte_for_byte(
         article = browser.find_element(By.ID, f"p-{draft_id}-archivio")
         article.find_element(By.CSS_SELECTOR, "button.copy").click()
         status = article.find_element(By.CSS_SELECTOR, ".status")
-        WebDriverWait(browser, 10).until(lambda _: status.text)
+        WebDriverWait(browser, 10).until(lambda _, status=status: status.text)
         pasted = browser.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "navigator.clipboard.readText().then(done, e => done('ERROR ' + e));")

@@ -141,7 +141,7 @@ def test_the_subscribe_page_has_the_code_steps_link_and_privacy_line(built: Site
     from comunicast.poster.svg import rasterize
 
     html = (built.root / "site" / "iscriviti.html").read_text(encoding="utf-8")
-    [svg] = re.findall(r"<svg .*?</svg>", html, re.S)
+    [svg] = re.findall(r"<svg .*?</svg>", html, re.DOTALL)
     assert decode(rasterize(svg)) == ["https://whatsapp.com/channel/0029VaTestTestTestTest00"]
     assert "Inquadra il QR code con la fotocamera" in html and "Tocca «Iscriviti»" in html
     assert 'href="https://whatsapp.com/channel/0029VaTestTestTestTest00"' in html
