@@ -104,6 +104,7 @@ def test_copies_of_earlier_revisions_are_not_on_the_desk(tmp_path: Path) -> None
     sender = _sender(tmp_path)
     sender.send(message("prima", sender="archivio", revision=REV_A))
     sender.send(message("seconda", sender="archivio", revision=REV_B))
+    sender.close()
     desk = _desk(tmp_path / "outbox")
     assert desk.articles == ["p-2026-12-01-ponte-archivio"]
     assert json.loads(desk.copies["p-2026-12-01-ponte-archivio-text"]) == "seconda"
@@ -125,8 +126,30 @@ def test_each_file_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(desk_module.Desk, "_read", counting)
     for n in range(5):
         sender.send(message(f"testo {n}", sender="archivio", draft_id=f"b{n}"))
+    sender.close()  # a refresh put off while files came in quick succession is written now
     assert sorted(reads) == sorted(f"b{n}.archivio.json" for n in range(5))
     assert len(_desk(tmp_path / "outbox").articles) == 6
+
+
+def test_a_run_of_many_files_refreshes_the_desk_a_few_times_and_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comunicast.site import desk as desk_module
+
+    sender = _sender(tmp_path)
+    refreshes: list[int] = []
+    real = desk_module.Desk.refresh
+
+    def counting(self: desk_module.Desk) -> None:
+        refreshes.append(1)
+        real(self)
+
+    monkeypatch.setattr(desk_module.Desk, "refresh", counting)
+    for n in range(30):
+        sender.send(message(f"testo {n}", sender="archivio", draft_id=f"c{n:02d}"))
+    sender.close()
+    assert 2 <= len(refreshes) < 30
+    assert len(_desk(tmp_path / "outbox").articles) == 30
 
 
 def test_the_desk_is_replaced_atomically(tmp_path: Path) -> None:
@@ -134,6 +157,7 @@ def test_the_desk_is_replaced_atomically(tmp_path: Path) -> None:
     sender.send(message("uno", sender="archivio", draft_id="a"))
     before = os.stat(tmp_path / "outbox" / "index.html").st_ino
     sender.send(message("due", sender="archivio", draft_id="b"))
+    sender.close()
     assert os.stat(tmp_path / "outbox" / "index.html").st_ino != before
     assert not [p for p in (tmp_path / "outbox").iterdir() if p.name.startswith(".")]
 

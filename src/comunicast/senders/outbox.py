@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from comunicast.site.desk import Desk
 
 
+#: Seconds between two refreshes of the desk while one run writes many files.
+DESK_INTERVAL = 0.25
 #: The suffixes `read_image` gives image copies.
 _IMAGE_SUFFIXES = (".jpg", ".png")
 
@@ -115,6 +117,8 @@ class OutboxSender:
         self.folder = config.resolve_path(self.options.path)
         self._tz = config.tz
         self._desk: Desk | None = None
+        self._desk_at = float("-inf")
+        self._desk_due = False
         self._language = config.language
         self._organization = config.organization.name
 
@@ -164,21 +168,34 @@ class OutboxSender:
                 )
             )
         else:
-            self.refresh_desk()
+            self.refresh_desk(force=False)
             return Receipt(remote_id=target.name, to_paste=self.options.confirm)
         raise failure
 
-    def refresh_desk(self) -> None:
-        """Bring the folder's `index.html` up to date; the publication is written either way."""
+    def refresh_desk(self, *, force: bool = True) -> None:
+        """Bring the folder's `index.html` up to date; the publication is written either way.
+
+        A run that writes many files in a row refreshes the page at most every
+        `DESK_INTERVAL` seconds and once more when it closes the sender, instead of after
+        each file (which made a run of N files cost N² entries written).
+        """
+        import time
+
         from comunicast.site.desk import Desk
 
+        now = time.monotonic()
+        if not force and now - self._desk_at < DESK_INTERVAL:
+            self._desk_due = True
+            return
         if self._desk is None:
             self._desk = Desk(self.folder, sender=self.instance, language=self._language,
                               organization=self._organization)
+        self._desk_due = False
         try:
             self._desk.refresh()
         except OSError:  # a desk that cannot be written must not turn a written file into a failure
             pass
+        self._desk_at = time.monotonic()
 
     def mark_pasted(self, draft_id: str, at: datetime) -> bool:
         """Record in the publication's JSON file that a person pasted it; False if it is gone."""
@@ -230,7 +247,9 @@ class OutboxSender:
         write_atomic(self.folder / f"{stem}.{tag}.json", text.encode("utf-8"))
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Write the desk if a refresh was put off."""
+        if self._desk_due:
+            self.refresh_desk()
 
 
 def _revision_tag(revision: object) -> str:

@@ -16,7 +16,8 @@ from html import escape
 
 WORD_JOINER = "\u2060"
 # Trailing punctuation is not part of a URL ("vedi https://x.it/a." ends with the sentence).
-_URL_RE = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:!?»)\]'\"]*(?:\s|$))", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?»)]'"
 _MONO_RE = re.compile(r"```(?=\S)(.+?)(?<=\S)```")
 _CODE_RE = re.compile(r"(?<![^\W_]|\u2060)`(?=[^\s`])([^`]+?)(?<=\S)`(?![^\W_]|\u2060)")
 _TOKEN_RE = re.compile("\x00(\\d+)\x00")
@@ -44,8 +45,11 @@ def inline(line: str, *, markup: bool = True) -> str:
         return f"\x00{len(tokens) - 1}\x00"
 
     def link(m: re.Match[str]) -> str:
-        url = m.group(0)
-        return keep(f'<a href="{escape(url, quote=True)}">{escape(url, quote=False)}</a>')
+        url = m.group(0).rstrip(_URL_TAIL)
+        tail = m.group(0)[len(url):]
+        if "://" not in url or url.endswith("://"):
+            return m.group(0)
+        return keep(f'<a href="{escape(url, quote=True)}">{escape(url, quote=False)}</a>') + tail
 
     text = line.replace("\x00", "")
     if markup:
