@@ -20,6 +20,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,13 +68,21 @@ def env() -> dict[str, str]:
     return out
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, str]:
+CPU: dict[str, list[float]] = {}
+
+
+def timed(args: list[str], cwd: Path, label: str = "") -> tuple[float, str]:
+    """Wall seconds and stdout of one run; its CPU seconds are kept under `label`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([*comunicast_exe(), *args], cwd=cwd, env=env(), capture_output=True,
                           text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{args} failed ({done.returncode}):\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU.setdefault(label, []).append(cpu)
     return elapsed, done.stdout
 
 
@@ -105,7 +114,7 @@ def ledger(root: Path, count: int, start: int = 0) -> None:
             led.record(claim.publication.id, "sent", remote_id=f"avviso-{n:05d}.archivio.json")
 
 
-def bench_site(publications: int, runs: int) -> list[tuple[str, float, float, str]]:
+def bench_site(publications: int, runs: int) -> list[tuple[str, float, float, str, str]]:
     results = []
     full, incremental, nothing = [], [], []
     for _ in range(runs):
@@ -113,22 +122,22 @@ def bench_site(publications: int, runs: int) -> list[tuple[str, float, float, st
             root = Path(tmp)
             (root / "comunicast.yaml").write_text(CONFIG, encoding="utf-8")
             ledger(root, publications)
-            full.append(timed(["site"], root)[0])
+            full.append(timed(["site"], root, "full")[0])
             ledger(root, 1, start=publications)
-            wall, out = timed(["site", "--format", "json"], root)
+            wall, out = timed(["site", "--format", "json"], root, "one")
             incremental.append(wall)
             report = json.loads(out)
-            nothing.append(timed(["site"], root)[0])
+            nothing.append(timed(["site"], root, "nothing")[0])
     results.append((f"site: full build, {publications} publications", statistics.median(full),
-                    max(full), "4.0"))
+                    max(full), "4.0", "full"))
     results.append((f"site: rebuild after one new ({report['rendered']} files rendered)",
-                    statistics.median(incremental), max(incremental), "1.0"))
+                    statistics.median(incremental), max(incremental), "1.0", "one"))
     results.append(("site: rebuild with nothing new", statistics.median(nothing), max(nothing),
-                    "1.0"))
+                    "1.0", "nothing"))
     return results
 
 
-def bench_desk(drafts: int, runs: int) -> tuple[str, float, float, str]:
+def bench_desk(drafts: int, runs: int) -> tuple[str, float, float, str, str]:
     times = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
@@ -137,11 +146,11 @@ def bench_desk(drafts: int, runs: int) -> tuple[str, float, float, str]:
             (root / "messages").mkdir()
             for n in range(drafts):
                 (root / "messages" / f"avviso-{n:03d}.md").write_text(DRAFT.format(n=n))
-            times.append(timed(["publish", "--due"], root)[0])
+            times.append(timed(["publish", "--due"], root, "desk")[0])
             desk = (root / "outbox" / "index.html").read_text(encoding="utf-8")
             assert desk.count('class="copy"') == drafts
     return (f"publish --due, {drafts} drafts -> outbox + desk", statistics.median(times),
-            max(times), "-")
+            max(times), "-", "desk")
 
 
 def main() -> None:
@@ -152,10 +161,11 @@ def main() -> None:
     args = parser.parse_args()
     cases = [*bench_site(args.publications, args.runs), bench_desk(args.due_drafts, args.runs)]
     print(f"load average before: {os.getloadavg()[0]:.1f}")
-    print(f"{'case':<58} {'median':>8} {'max':>8} {'target':>7}")
-    for label, median, worst, target in cases:
+    print(f"{'case':<58} {'median':>8} {'max':>8} {'CPU':>8} {'target':>7}")
+    for label, median, worst, target, key in cases:
         verdict = "" if target == "-" else ("ok" if median <= float(target) else "OVER")
-        print(f"{label:<58} {median:>7.3f}s {worst:>7.3f}s {target:>6}s  {verdict}")
+        cpu = statistics.median(CPU[key])
+        print(f"{label:<58} {median:>7.3f}s {worst:>7.3f}s {cpu:>7.3f}s {target:>6}s  {verdict}")
 
 
 if __name__ == "__main__":

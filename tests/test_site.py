@@ -361,3 +361,31 @@ def test_archive_tables_are_listed_for_ledger_copy() -> None:
     from comunicast.ledger import ARCHIVE_TABLES
 
     assert set(ARCHIVE_TABLES) == {"blobs", "archive"}
+
+
+def test_a_publication_resolved_as_sent_is_on_the_site(tmp_path: Path) -> None:
+    # The archive row is written with the claim: an unknown outcome settled by hand has it.
+    from comunicast.config import load_config
+    from comunicast.drafts import load_draft
+    from comunicast.ledger import Ledger
+    from comunicast.publish import archive_entry, plan
+
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    config(root)
+    path = draft(root, "ponte", title="Ponte chiuso", body="Il ponte resta chiuso per lavori.")
+    cfg = load_config(root / "comunicast.yaml")
+    [item] = plan(cfg, [load_draft(path, cfg.tz)], now=_now(cfg)).items
+    with Ledger.open(cfg.ledger_path) as ledger:
+        claim = ledger.claim("ponte", "archivio", item.message.revision,
+                             archive=archive_entry(item))
+        assert claim.publication is not None
+        ledger.record(claim.publication.id, "unknown", error="read timeout")
+    path.unlink()  # gone before anyone settles it
+    assert run(root, "site").returncode == 0
+    assert not list((root / "site").glob("*/*/ponte.html"))
+    done = run(root, "resolve", "ponte", "--sender", "archivio", "--as", "sent")
+    assert done.returncode == 0, done.stderr
+    assert run(root, "site").returncode == 0
+    [page] = (root / "site").glob("*/*/ponte.html")
+    assert "Il ponte resta chiuso per lavori." in page.read_text(encoding="utf-8")

@@ -282,6 +282,7 @@ def _files(config: Config, env: _LazyEnvironment, settings: dict[str, Any],
     tz = config.tz
     lang = config.language
     base = settings["base_url"]
+    _labels.clear()  # the language may have changed since the last build in this process
     files: list[_File] = []
 
     def page(path: str, template: str, key: str,
@@ -305,8 +306,18 @@ def _files(config: Config, env: _LazyEnvironment, settings: dict[str, Any],
     # it, so nothing is rendered, or even turned into HTML, for a page that has not changed.
     keys = [repr(m) for m in messages]
     paths = [_page_path(m, tz) for m in messages]
+    parts: dict[str, dict[str, Any]] = {}
+
+    def shared(root: str) -> dict[str, Any]:
+        """The header, navigation and footer of a message page `root` deep, rendered once."""
+        if root not in parts:
+            module = env.get_template("chrome.html").make_module({"site": settings})
+            parts[root] = {"head_start": module.head_start(), "head_end": module.head_end(root),
+                           "nav": module.nav(root, ""), "foot": module.foot()}
+        return parts[root]
+
     def message_context(m: SiteMessage) -> Callable[[], dict[str, Any]]:
-        return lambda: {"m": _view(m, tz, lang, base)}
+        return lambda: {"m": _view(m, tz, lang, base), "parts": shared("../../")}
 
     for m, path, key in zip(messages, paths, keys, strict=True):
         page(path, "message.html", key, message_context(m))
@@ -381,6 +392,8 @@ def _marked(context: dict[str, Any], markup: Any) -> dict[str, Any]:
     """Wrap the `*_html` values (built by `markup.to_html`, already escaped) as safe."""
 
     def wrap(value: Any, key: str = "") -> Any:
+        if key == "parts":  # already rendered by the templates: safe as they are
+            return value
         if isinstance(value, dict):
             return {k: wrap(v, k) for k, v in value.items()}
         if isinstance(value, list):
@@ -415,6 +428,17 @@ def kind_label(kind: str) -> str:
         "evento": _("Event"), "emergenza": _("Emergency"), "avviso": _("Notice"),
     }
     return labels.get(kind, kind)
+
+
+class _Labels(dict[str, str]):
+    """`kind_label` remembered for one build."""
+
+    def __missing__(self, kind: str) -> str:
+        self[kind] = label = kind_label(kind)
+        return label
+
+
+_labels = _Labels()
 
 
 def _page_path(m: SiteMessage, tz: Any) -> str:
@@ -466,7 +490,7 @@ def _item(m: SiteMessage, path: str, tz: Any, lang: str) -> dict[str, Any]:
     """A message as the index lists it."""
     body = without_title(m.text, m.title, markup=m.markup) if m.text is not None else None
     return {
-        "path": path, "title": m.title, "kind": m.kind, "kind_label": kind_label(m.kind),
+        "path": path, "title": m.title, "kind": m.kind, "kind_label": _labels[m.kind],
         "date": format_when(m.published_at.astimezone(tz), lang),
         "date_iso": _iso_utc(m.published_at),
         "excerpt": _excerpt(body) if body is not None else "",

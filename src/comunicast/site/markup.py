@@ -52,15 +52,18 @@ def inline(line: str, *, markup: bool = True) -> str:
         return keep(f'<a href="{escape(url, quote=True)}">{escape(url, quote=False)}</a>') + tail
 
     text = line.replace("\x00", "")
-    if markup:
+    # Each pattern only where its marker occurs: the site turns thousands of texts into HTML.
+    if markup and "`" in text:
         text = _MONO_RE.sub(lambda m: keep(f"<code>{_linked(m.group(1))}</code>"), text)
         text = _CODE_RE.sub(lambda m: keep(f"<code>{_linked(m.group(1))}</code>"), text)
-    text = _URL_RE.sub(link, text)
+    if "://" in text:
+        text = _URL_RE.sub(link, text)
     text = escape(text, quote=False)
     if markup:
-        for pattern, tag in _STYLE_RES:
-            text = pattern.sub(rf"<{tag}>\1</{tag}>", text)
-    while _TOKEN_RE.search(text):  # tokens may hold tokens (a URL inside monospace)
+        for (mark, _tag), (pattern, tag) in zip(_STYLES, _STYLE_RES, strict=True):
+            if mark in text:
+                text = pattern.sub(rf"<{tag}>\1</{tag}>", text)
+    while tokens and _TOKEN_RE.search(text):  # tokens may hold tokens (a URL inside monospace)
         text = _TOKEN_RE.sub(lambda m: tokens[int(m.group(1))], text)
     return text
 
