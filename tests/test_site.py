@@ -389,3 +389,21 @@ def test_a_publication_resolved_as_sent_is_on_the_site(tmp_path: Path) -> None:
     assert run(root, "site").returncode == 0
     [page] = (root / "site").glob("*/*/ponte.html")
     assert "Il ponte resta chiuso per lavori." in page.read_text(encoding="utf-8")
+
+
+def test_a_project_that_published_nothing_gets_an_empty_site_in_its_language(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    config(root, language="it")
+    done = run(root, "site")
+    assert done.returncode == 0, done.stderr
+    assert not (root / ".comunicast").exists()  # building the site creates no ledger
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="it">')
+    assert sorted(p.name for p in (root / "site").iterdir()) == [
+        ".comunicast-site.json", "atom.xml", "feed.xml", "fonts", "index.html", "iscriviti.html",
+        "style.css"]
+    assert not feedparser.parse((root / "site" / "feed.xml").read_bytes()).bozo
+    assert not feedparser.parse((root / "site" / "atom.xml").read_bytes()).bozo
