@@ -143,7 +143,7 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
     wanted = {f.path: hashlib.sha256(f"{key}\0{f.path}\0{f.digest}".encode()).hexdigest()
               for f in files}
     old = _read_manifest(out)
-    if old == wanted and all((out / p).is_file() for p in wanted):
+    if old == wanted and all(os.path.isfile(f"{out}/{p}") for p in wanted):
         return BuildReport(out, len(messages), len(files), 0, len(files), changed=False)
 
     tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
@@ -151,16 +151,19 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
     rendered = reused = 0
     try:
         made: set[str] = set()
+        # Plain strings, not Path objects: this loop runs once per file of the site.
+        tmp_dir, out_dir = str(tmp), str(out)
         for f in files:
-            dest = tmp / f.path
-            parent = dest.parent.relative_to(tmp).as_posix()
-            if parent != "." and parent not in made:
-                dest.parent.mkdir(parents=True, exist_ok=True)
+            dest = f"{tmp_dir}/{f.path}"
+            parent = f.path.rpartition("/")[0]
+            if parent and parent not in made:
+                os.makedirs(f"{tmp_dir}/{parent}", exist_ok=True)
                 made.add(parent)
-            if old.get(f.path) == wanted[f.path] and _link(out / f.path, dest):
+            if old.get(f.path) == wanted[f.path] and _link(f"{out_dir}/{f.path}", dest):
                 reused += 1
                 continue
-            dest.write_bytes(f.produce())
+            with open(dest, "wb") as handle:
+                handle.write(f.produce())
             rendered += 1
         manifest = {"version": 1, "files": dict(sorted(wanted.items()))}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=0) + "\n", encoding="utf-8")
@@ -171,7 +174,7 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
     return BuildReport(out, len(messages), len(files), rendered, reused, changed=True)
 
 
-def _link(source: Path, dest: Path) -> bool:
+def _link(source: str, dest: str) -> bool:
     try:
         os.link(source, dest)
     except OSError:
