@@ -16,7 +16,7 @@ import time
 
 from _common import comunicast_exe
 
-HEAVY = ("httpx", "PIL", "qrcode", "reportlab", "markdown_it", "pypdfium2", "zxingcpp", "yaml")
+HEAVY = ("httpx", "aiohttp", "PIL", "qrcode", "reportlab", "markdown_it", "pypdfium2", "zxingcpp", "yaml")
 
 
 

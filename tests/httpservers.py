@@ -249,3 +249,51 @@ def read_request(sock: socket.socket) -> bytes:
 
 
 OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\n"
+
+
+class TunnelProxy:
+    """An HTTP proxy on 127.0.0.1:0 that only tunnels (`CONNECT host:port`), as https needs.
+
+    Every CONNECT target is recorded in `targets`; the bytes are piped both ways unread, so the
+    TLS session is between the client and the origin.
+    """
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self.raw = RawServer(self._tunnel)
+        self.port = self.raw.port
+
+    def url(self) -> str:
+        """The proxy's address, as HTTPS_PROXY names it."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _tunnel(self, sock: socket.socket, n: int) -> None:
+        head = read_request(sock)
+        method, target, _rest = head.split(b" ", 2)
+        if method != b"CONNECT":
+            sock.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        self.targets.append(target.decode("ascii"))
+        host, _colon, port = target.decode("ascii").rpartition(":")
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5) as upstream:
+            sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            pipe = threading.Thread(target=_pipe, args=(upstream, sock), daemon=True)
+            pipe.start()
+            _pipe(sock, upstream)
+            pipe.join(5)
+
+    def __enter__(self) -> Self:
+        self.raw.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.__exit__(*exc)
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass

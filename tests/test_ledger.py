@@ -23,7 +23,8 @@ def test_blank_database_gets_every_migration_in_wal(tmp_path: Path) -> None:
         r[0]
         for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
-    assert {"migrations", "publications", "events", "link_cache", "check_cache"} <= tables
+    assert {"migrations", "publications", "events", "link_cache", "check_cache",
+            "notices"} <= tables
 
 
 def test_upgrade_from_first_migration_keeps_rows(tmp_path: Path) -> None:
@@ -35,8 +36,9 @@ def test_upgrade_from_first_migration_keeps_rows(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.OperationalError):
             old.conn.execute("SELECT * FROM link_cache")
     with Ledger.open(path) as new:
-        assert new.applied_migrations() == [
-            "0001_publications", "0002_link_cache", "0003_check_cache", "0005_archive"]
+        assert new.applied_migrations()[:3] == [
+            "0001_publications", "0002_link_cache", "0003_check_cache"]
+        assert new.applied_migrations() == [name for name, _ in MIGRATIONS]
         [pub] = new.publications()
         assert (pub.draft_id, pub.state, pub.remote_id) == ("avviso", "sent", "42")
         new.link_cache_put("https://www.comune.cremona.it/", 200, None, None)

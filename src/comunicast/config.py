@@ -127,12 +127,161 @@ class Poster(_Strict):
 
 
 class Publish(_Strict):
-    """How `publish` retries transient failures within one run."""
+    """How `publish` retries transient failures within one run, and how often cron is reminded."""
 
     retry_budget: float = Field(
         default=60.0, ge=0, description="Seconds one run may spend waiting to retry failed sends"
     )
     max_attempts: int = Field(default=5, ge=1, description="Attempts per publication in one run")
+    reminder_hours: float = Field(
+        default=24.0, ge=0,
+        description="Hours before `publish --due` says again that a due draft is still refused "
+                    "(0: at every run)",
+    )
+
+
+#: Public key types OpenSSH signs with (`ssh-keygen -Y sign`).
+SSH_KEY_TYPES = (
+    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+
+
+def _check_ssh_key(value: str) -> str:
+    """`<type> <base64> [comment]` as in a `.pub` file: the blob must name the same type."""
+    import base64
+    import binascii
+
+    parts = value.split()
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
+        raise ValueError(_(
+            "not an SSH public key; paste the whole line of the .pub file, e.g. "
+            "'ssh-ed25519 AAAAC3Nza… maria@comune'"
+        ))
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(_(
+            "the {type} key is damaged (not base64); paste it again from the .pub file"
+        ).format(type=parts[0])) from None
+    if not _wire_strings_match(blob, parts[0]):
+        raise ValueError(_(
+            "the {type} key is damaged (cut short or altered); paste it again from the .pub file"
+        ).format(type=parts[0]))
+    return " ".join(parts[:2])
+
+
+def _wire_strings_match(blob: bytes, key_type: str) -> bool:
+    """The key blob is length-prefixed strings, the first naming `key_type`, using every byte."""
+    fields, at = [], 0
+    while at < len(blob):
+        if at + 4 > len(blob):
+            return False
+        size = int.from_bytes(blob[at : at + 4], "big")
+        at += 4
+        if at + size > len(blob):
+            return False
+        fields.append(blob[at : at + size])
+        at += size
+    if not fields or fields[0] != key_type.encode() or len(fields) < 2:
+        return False
+    return not (key_type == "ssh-ed25519" and len(fields[1]) != 32)
+
+
+def approver_slug(name: str) -> str:
+    """`Maria Rossi` → `maria-rossi`: the approver in file names and in allowed_signers."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "approver"
+
+
+def same_person(a: str, b: str) -> bool:
+    """Names compared as people write them: case and repeated spaces do not matter."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+class Approver(_Strict):
+    """Someone who may approve drafts; with a key, only signed approvals of theirs count."""
+
+    name: str = Field(min_length=1, description="Full name, e.g. Maria Rossi")
+    key: str | None = Field(
+        default=None,
+        description="SSH public key (the line of her .pub file): her approvals must be signed",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not re.search(r"\w", value):
+            raise ValueError(_("write the approver's name with letters, e.g. Maria Rossi"))
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return _check_ssh_key(value) if value is not None else None
+
+
+class Approval(_Strict):
+    """Four eyes before publishing (SPEC §8)."""
+
+    required: bool | list[str] = Field(
+        default=False,
+        description="Kinds that need approval: true (every kind), false, or a list of kinds",
+    )
+    min_approvals: int = Field(default=1, ge=1, description="Different approvers needed")
+    approvers: list[Approver] = Field(default_factory=list, description="Who may approve")
+    urgent_bypass: bool = Field(
+        default=False,
+        description="`publish --urgent --reason` may send an emergenza without approval",
+    )
+
+    @field_validator("required", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return value
+        from comunicast.drafts import KIND_SYNONYMS, Kind
+
+        kinds = []
+        for item in value:
+            key = str(item).strip().lower()
+            kind = KIND_SYNONYMS.get(key) or next((k for k in Kind if k.value == key), None)
+            if kind is None:
+                raise ValueError(_(
+                    "unknown kind '{kind}'; use notizia, servizio, scadenza, evento, emergenza "
+                    "or avviso"
+                ).format(kind=item))
+            kinds.append(kind.value)
+        return kinds
+
+    @field_validator("approvers")
+    @classmethod
+    def _distinct(cls, value: list[Approver]) -> list[Approver]:
+        seen: dict[str, str] = {}
+        for approver in value:
+            slug = approver_slug(approver.name)
+            if slug in seen:
+                raise ValueError(_(
+                    "'{name}' and '{other}' are the same approver (or the same name in file "
+                    "names); list each person once"
+                ).format(name=approver.name, other=seen[slug]))
+            seen[slug] = approver.name
+        return value
+
+    def needed_for(self, kind: str) -> bool:
+        """True when drafts of `kind` need approval."""
+        if isinstance(self.required, bool):
+            return self.required
+        return kind in self.required
+
+    def approver(self, name: str) -> Approver | None:
+        """The configured approver called `name` (case and spacing aside), or None."""
+        return next((a for a in self.approvers if same_person(a.name, name)), None)
 
 
 class Site(_Strict):
@@ -171,6 +320,7 @@ class Config(_Strict):
     )
     poster: Poster = Field(default_factory=Poster)
     publish: Publish = Field(default_factory=Publish)
+    approval: Approval = Field(default_factory=Approval)
     site: Site = Field(default_factory=Site)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -366,5 +516,14 @@ def load_config(path: str | Path | None = None) -> Config:
                 name=missing[0], known=", ".join(config.senders) or "-"
             ),
             "default_senders",
+        )
+    approval = config.approval
+    if approval.required is not False and len(approval.approvers) < approval.min_approvals:
+        raise config.error(
+            _("approval.min_approvals is {n} but approval.approvers lists {m}: no draft that "
+              "needs approval could ever be published").format(
+                n=approval.min_approvals, m=len(approval.approvers)),
+            "approval", "approvers" if approval.approvers else "min_approvals",
+            hint=_("add the approvers under approval.approvers, or lower min_approvals"),
         )
     return config

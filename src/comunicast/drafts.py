@@ -103,6 +103,11 @@ class DraftFields(BaseModel):
         default=None, description="Sender names; default: default_senders"
     )
     text: str | None = Field(default=None, description="Markdown body (YAML drafts only)")
+    author: str | None = Field(
+        default=None,
+        description="Who wrote it (four eyes: the author may not approve it); default: the "
+        "author of the last git commit that changed the file",
+    )
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -124,7 +129,7 @@ class DraftFields(BaseModel):
             return [s.strip() for s in value.split(",") if s.strip()]
         return value
 
-    @field_validator("title", "where", "image_alt", "id", "image", mode="before")
+    @field_validator("title", "where", "image_alt", "id", "image", "author", mode="before")
     @classmethod
     def _scalar_text(cls, value: Any) -> Any:
         # YAML reads `title: 2026` as a number; a title is text all the same.
@@ -184,6 +189,8 @@ class Draft:
     image: Path | None = None
     image_alt: str | None = None
     senders: list[str] | None = None
+    #: The `author:` field (approvals: the author may not approve their own draft).
+    author: str | None = None
     source: str = ""
     positions: Positions = field(default_factory=Positions)
     body_map: BodyMap = field(default_factory=lambda: BodyMap(1))
@@ -456,6 +463,7 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
         image=image,
         image_alt=fields.image_alt,
         senders=fields.senders,
+        author=fields.author or None,
         source=text,
         positions=positions,
         body_map=body_map,

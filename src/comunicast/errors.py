@@ -99,3 +99,9 @@ def _located(path: Path | None, line: int | None, column: int | None, message: s
         if column is not None:
             where += f":{column}"
     return f"{where}: {message}"
+
+
+class ApprovalError(ComunicastError):
+    """`approve` refused (the author, an unknown approver, a key that does not sign): exit 1."""
+
+    exit_code = 1

@@ -82,6 +82,38 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        "0004_approvals",
+        [
+            # Which approvals each publication went out under (SPEC §8), one row per approver.
+            """CREATE TABLE publication_approvals (
+                id INTEGER PRIMARY KEY,
+                publication_id INTEGER NOT NULL REFERENCES publications (id),
+                content_revision TEXT NOT NULL,
+                approver TEXT NOT NULL,
+                approval_file TEXT NOT NULL,
+                signed INTEGER NOT NULL,
+                approved_at TEXT NOT NULL,
+                recorded_at REAL NOT NULL,
+                UNIQUE (publication_id, approver)
+            )""",
+            # `publish --urgent --reason`: an emergenza sent without (enough) approvals.
+            """CREATE TABLE urgent_publications (
+                publication_id INTEGER PRIMARY KEY REFERENCES publications (id),
+                content_revision TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                at REAL NOT NULL
+            )""",
+            # Signatures `ssh-keygen -Y verify` already judged, for the listings (`approvals`,
+            # `check`) only: `publish` always asks ssh-keygen. Disposable.
+            """CREATE TABLE approval_checks (
+                key TEXT PRIMARY KEY,
+                ok INTEGER NOT NULL,
+                checked_at REAL NOT NULL
+            )""",
+        ],
+    ),
+    (
         "0005_archive",
         [
             # What was sent, kept for the archive site (SPEC §9) even after the draft or its
@@ -116,6 +148,21 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             # `pasted_at` records when someone said it was pasted (`resolve --as sent`).
             "ALTER TABLE publications ADD COLUMN to_paste INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE publications ADD COLUMN pasted_at REAL",
+        ],
+    ),
+    (
+        "0007_notices",
+        [
+            # What `publish --due` last said about a problem (comunicast.notices): cron mails
+            # what is new, not the same lines every five minutes.
+            """CREATE TABLE notices (
+                kind TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                first_at REAL NOT NULL,
+                reported_at REAL NOT NULL,
+                PRIMARY KEY (kind, subject)
+            )""",
         ],
     ),
 ]
@@ -560,6 +607,102 @@ class Ledger(ArchiveStore):
             (publication_id, time.time(), event, detail),
         )
 
+    # -- approvals (SPEC §8) ----------------------------------------------------------------
+
+    def record_approvals(
+        self,
+        publication_id: int,
+        content_revision: str,
+        approvals: Iterable[tuple[str, str, bool, str]],
+        urgent: tuple[str, str] | None = None,
+    ) -> None:
+        """What a claimed publication goes out under: (approver, file, signed, approved_at)
+        rows, and the urgent bypass (reason, user) if any; committed before the send."""
+        now = time.time()
+        rows = [(publication_id, content_revision, approver, file, int(signed), at, now)
+                for approver, file, signed, at in approvals]
+        with self.transaction() as conn:
+            if rows:
+                conn.executemany(
+                    "INSERT INTO publication_approvals (publication_id, content_revision,"
+                    " approver, approval_file, signed, approved_at, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (publication_id, approver) DO NOTHING",
+                    rows,
+                )
+            if urgent is not None:
+                conn.execute(
+                    "INSERT INTO urgent_publications (publication_id, content_revision, reason,"
+                    " user_name, at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (publication_id) DO NOTHING",
+                    (publication_id, content_revision, urgent[0], urgent[1], now),
+                )
+
+    def approvals_of(self, publication_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """By publication id: `approved_by` (names), `urgent_reason`, `urgent_by`, `urgent_at`
+        (UTC datetime) of each publication that went out under approvals or a bypass."""
+        wanted = list(dict.fromkeys(publication_ids))
+        found: dict[int, dict[str, Any]] = {}
+        if not self._has_approval_tables():
+            return found
+
+        def entry(pub_id: int) -> dict[str, Any]:
+            return found.setdefault(pub_id, {"approved_by": [], "urgent_reason": None,
+                                             "urgent_by": None, "urgent_at": None})
+
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT publication_id, approver FROM publication_approvals"
+                f" WHERE publication_id IN ({marks}) ORDER BY id", chunk
+            ):
+                entry(r["publication_id"])["approved_by"].append(r["approver"])
+            for r in self.conn.execute(
+                f"SELECT publication_id, reason, user_name, at FROM urgent_publications"
+                f" WHERE publication_id IN ({marks})", chunk
+            ):
+                entry(r["publication_id"]).update(
+                    urgent_reason=r["reason"], urgent_by=r["user_name"], urgent_at=_dt(r["at"]))
+        return found
+
+    def approval_checks_get(self, keys: Iterable[str]) -> dict[str, bool]:
+        """Remembered signature checks among `keys` (hashes of what was verified), by key."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, bool] = {}
+        try:
+            for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self.conn.execute(
+                    f"SELECT key, ok FROM approval_checks WHERE key IN ({marks})", chunk
+                ):
+                    found[r["key"]] = bool(r["ok"])
+        except sqlite3.OperationalError:  # a ledger whose 0004 predates this table
+            return {}
+        return found
+
+    def approval_checks_put(self, results: Iterable[tuple[str, bool]]) -> None:
+        """Remember signature checks: (key, ok)."""
+        now = time.time()
+        rows = [(key, int(ok), now) for key, ok in results]
+        if not rows:
+            return
+        try:
+            with self.transaction() as conn:
+                conn.executemany(
+                    "INSERT INTO approval_checks (key, ok, checked_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET ok = excluded.ok,"
+                    " checked_at = excluded.checked_at",
+                    rows,
+                )
+        except sqlite3.OperationalError:  # a ledger whose 0004 predates this table
+            return
+
+    def _has_approval_tables(self) -> bool:
+        # Opened read-only (`log`), a ledger may predate 0004: it then holds no approvals.
+        return "0004_approvals" in self.applied_migrations()
+
     # -- link cache (used by `check --online`) ---------------------------------------------
 
     def link_cache_get(self, url: str, max_age_seconds: float) -> dict[str, Any] | None:
@@ -649,6 +792,33 @@ class Ledger(ArchiveStore):
                 conn.executemany("UPDATE check_cache SET used_at = ? WHERE key = ?", used)
             if forget_before is not None:
                 conn.execute("DELETE FROM check_cache WHERE used_at < ?", (forget_before,))
+
+
+    # -- notices (what `publish --due` already said) ----------------------------------------
+
+    def notices(self) -> dict[tuple[str, str], tuple[str, float, float]]:
+        """(fingerprint, first_at, reported_at) of every remembered notice, by (kind, subject)."""
+        return {(r["kind"], r["subject"]): (r["fingerprint"], r["first_at"], r["reported_at"])
+                for r in self.conn.execute(
+                    "SELECT kind, subject, fingerprint, first_at, reported_at FROM notices")}
+
+    def notices_update(self, said: Iterable[tuple[str, str, str]], *,
+                       keep: Iterable[tuple[str, str]], at: float) -> None:
+        """Remember that the (kind, subject, fingerprint) notices were said `at` (a timestamp),
+        and forget every notice not in `keep` (no longer true); nothing is written when nothing
+        changed (the quiet cron run)."""
+        rows = [(kind, subject, fingerprint, at, at) for kind, subject, fingerprint in said]
+        kept = set(keep)
+        gone = [key for key in self.notices() if key not in kept]
+        if not rows and not gone:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO notices (kind, subject, fingerprint, first_at, reported_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, subject) DO UPDATE SET"
+                " fingerprint = excluded.fingerprint, reported_at = excluded.reported_at",
+                rows)
+            conn.executemany("DELETE FROM notices WHERE kind = ? AND subject = ?", gone)
 
 
 def _decide(rows: list[Publication], revision: str, *, republish: bool) -> Claim:

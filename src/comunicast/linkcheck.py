@@ -1,4 +1,4 @@
-"""Do links answer? Asynchronous HEAD (GET fallback) with per-host and global limits, cached.
+"""Do links answer? Asynchronous HEAD (GET fallback) over aiohttp, per-host and global limits, cached.
 
 Results are cached in the ledger's `link_cache` table for a TTL, so that cron runs do not hammer
 the Comune's website. Network failures are cached for at most an hour: a transient outage should
@@ -21,29 +21,30 @@ if TYPE_CHECKING:
     import asyncio
     import ssl
 
-    import httpx
+    import aiohttp
 
     from comunicast.ledger import Ledger
 
 #: Failures (no HTTP status) are trusted from the cache for at most this long.
 ERROR_TTL = 3600.0
 MAX_REDIRECTS = 10
+#: Longest line of an answer's head (aiohttp's default is 8 KiB; some sites send huge cookies).
+MAX_HEAD_LINE = 64 * 1024
+#: A redirect's body up to this size is read, so that its connection can be reused.
+MAX_REDIRECT_BODY = 64 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+#: The project's home page, named in the User-Agent so that a webmaster sees who asks. A
+#: constant, not the package metadata: looking that up costs 40-80 ms before the first request.
+PROJECT_URL: str | None = None
 
 
 def user_agent(contact: str | None = None) -> str:
     """A polite User-Agent that names the tool (and whom to contact, when known)."""
-    from importlib.metadata import PackageNotFoundError, metadata
-
-    url = None
-    try:
-        for entry in metadata("comunicast").get_all("Project-URL") or []:
-            url = entry.split(",", 1)[1].strip()
-            break
-    except PackageNotFoundError:
-        pass
     details = ["link checker"]
-    if url:
-        details.append(f"+{url}")
+    if PROJECT_URL:
+        details.append(f"+{PROJECT_URL}")
     if contact:
         details.append(f"+{contact}")
     return f"comunicast/{__version__} ({'; '.join(details)})"
@@ -89,63 +90,92 @@ def origin(url: str) -> str:
 
 def _describe(exc: BaseException, timeout: float) -> str:
     """A short, human reason for a network failure."""
-    import asyncio
     import socket
     import ssl
 
-    import httpx
+    import aiohttp
 
-    if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError, TimeoutError)):
+    if isinstance(exc, TimeoutError):
         return _("no answer within {seconds:g} s (timeout)").format(seconds=timeout)
-    if isinstance(exc, httpx.TooManyRedirects):
+    if isinstance(exc, aiohttp.TooManyRedirects):
         return _("too many redirects")
-    if isinstance(exc, httpx.UnsupportedProtocol):
+    if isinstance(exc, aiohttp.NonHttpUrlClientError):
         return _("not a web address")
+    if isinstance(exc, aiohttp.InvalidURL):
+        port = _bad_port(str(exc.url))
+        if port is not None:
+            return _("port {port} is out of range (1-65535)").format(port=port)
+        return _("the address cannot be read ({reason})").format(
+            reason=exc.description or exc.url)
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and len(chain) < 10:
         chain.append(current)
+        if isinstance(current, aiohttp.ClientConnectorCertificateError):
+            cert = current.certificate_error
+            return _("TLS certificate not valid: {reason}").format(
+                reason=getattr(cert, "verify_message", None) or cert)
+        if isinstance(current, aiohttp.ClientConnectorError):
+            chain.append(current.os_error)
         current = current.__cause__ or current.__context__
     for item in chain:
         if isinstance(item, ConnectionRefusedError):
             return _("connection refused")
-        if isinstance(item, socket.gaierror):
+        if isinstance(item, (socket.gaierror, aiohttp.ClientConnectorDNSError)):
             return _("host not found (DNS)")
         if isinstance(item, ssl.SSLCertVerificationError):
             return _("TLS certificate not valid: {reason}").format(
                 reason=getattr(item, "verify_message", None) or item)
         if isinstance(item, ssl.SSLError):
             return _("TLS failure: {reason}").format(reason=getattr(item, "reason", None) or item)
+    if isinstance(exc, aiohttp.ClientResponseError):  # the answer is not HTTP as we know it
+        return _("the server's answer cannot be read: {reason}").format(
+            reason=_first_line(exc.message) or exc.status)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return _("the server closed the connection without answering")
     text = " ".join(str(item) for item in chain).lower()
-    if any(s in text for s in ("name or service not known", "nodename nor servname",
-                               "no address associated", "temporary failure in name resolution",
-                               "getaddrinfo failed", "name resolution")):
-        return _("host not found (DNS)")
-    if "certificate" in text or "ssl" in text or "tls" in text:
-        return _("TLS failure: {reason}").format(reason=exc)
     if "refused" in text:
         return _("connection refused")
-    if isinstance(exc, httpx.ConnectError):
-        return _("cannot connect: {reason}").format(reason=exc or type(exc).__name__)
-    return _("network error: {reason}").format(reason=str(exc) or type(exc).__name__)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _("cannot connect: {reason}").format(
+            reason=exc.os_error.strerror or exc.os_error or type(exc).__name__)
+    return _("network error: {reason}").format(
+        reason=_first_line(str(exc)) or type(exc).__name__)
+
+
+def _first_line(text: object) -> str:
+    """A parser's complaint on one line of at most 120 characters (aiohttp's spans several:
+    the reason, the bytes it saw, a caret under the culprit)."""
+    lines = [line.strip() for line in str(text).splitlines()
+             if line.strip() and set(line.strip()) != {"^"}]
+    joined = " ".join(lines[:2])
+    return joined if len(joined) <= 120 else joined[:119] + "…"
+
+
+def _bad_port(url: str) -> str | None:
+    """The port of `url` when it is written but out of range (a redirect's Location can say
+    anything), else None."""
+    import re
+
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    found = re.search(r"(?<!:):(-?\d+)$", netloc)
+    if found and not 0 < int(found.group(1)) < 65536:
+        return found.group(1)
+    return None
 
 
 class _Checker:
-    """One httpx client per origin (host:port), limits per origin and overall.
+    """One aiohttp session for the whole run, limits per origin (host:port) and overall.
 
-    The clients share one `LinkCheckTransport` (asyncio + h11 beneath httpx, a keep-alive pool
-    of at most `per_host` connections per origin, redirects to another origin included): it costs
-    a fraction of httpcore's CPU per request, and the answers of a wave of requests come back
-    together. A client per origin keeps each site's cookies with it (a cookie jar is scanned
-    whole at every request).
+    aiohttp's connector keeps a keep-alive pool per origin (at most `per_host` connections, and
+    `concurrency` in all), parses answers with its C parser and follows redirects to any host
+    within one deadline (`ClientTimeout(total=…)` covers every hop). The limits are our own
+    semaphores, taken *before* a request starts: aiohttp's timeout runs from the call, so URLs
+    queued behind a slow origin inside the connector would time out without being asked.
 
-    Proxies: httpx reads HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY only when it builds its own
-    transports (`trust_env` is ignored once `transport=` is given). When the environment names
-    a proxy — a municipality's office is often behind one — the checker gives our transport up
-    and lets httpx build its own (httpcore, proxy mounts, NO_PROXY) exactly as before.
-
-    The TLS context is built when the first https URL is met (loading the CA bundle costs tens
-    of milliseconds), unless one is given (a test CA).
+    Proxies: with HTTP_PROXY/HTTPS_PROXY/ALL_PROXY in the environment the session trusts it
+    (`trust_env`: NO_PROXY honoured, https through a CONNECT tunnel). Without one it does not,
+    so no request pays for reading the environment and ~/.netrc again.
     """
 
     def __init__(self, *, timeout: float, per_host: int, concurrency: int, agent: str,
@@ -153,135 +183,142 @@ class _Checker:
                  ssl_context: ssl.SSLContext | None = None):
         import asyncio
 
+        import aiohttp
+
         self.timeout = timeout
         self.per_host = per_host
-        self.agent = agent
-        self._ssl_context = ssl_context
         self.global_limit = asyncio.Semaphore(concurrency)
-        self.hosts: dict[str, tuple[asyncio.Semaphore, httpx.AsyncClient]] = {}
+        self.hosts: dict[str, asyncio.Semaphore] = {}
+        self.answered: set[str] = set()  # origins that answered once in this run
         self.progress = progress
         self.total = total
         self.done = 0
-        self.transport: httpx.AsyncBaseTransport | None = None
-        if not _proxy_in_environment():
-            from comunicast.linkcheck_transport import LinkCheckTransport
+        connector = aiohttp.TCPConnector(
+            limit=concurrency, limit_per_host=per_host, ssl=ssl_context or _default_tls(),
+            ttl_dns_cache=300)
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            headers={"User-Agent": agent, "Accept": "*/*"},
+            trust_env=_proxy_in_environment(),
+            # Cookies of IP-literal hosts too: a site that sets one and redirects to itself
+            # expects it back.
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            auto_decompress=False,  # no body is ever read
+            # Like browsers and httpcore: answer heads with large cookies are still answers.
+            max_line_size=MAX_HEAD_LINE, max_field_size=MAX_HEAD_LINE,
+            middlewares=(_read_redirect_body,),
+        )
+        self.session._retry_connection = False  # see `_ask`
 
-            self.transport = LinkCheckTransport(max_connections=per_host, tls=self._tls)
-        else:
-            _skip_missing_sniffio()
-
-    def _tls(self) -> ssl.SSLContext:
-        if self._ssl_context is None:
-            import httpx
-
-            self._ssl_context = httpx.create_ssl_context()
-        return self._ssl_context
-
-    def _host(self, url: str) -> tuple[asyncio.Semaphore, httpx.AsyncClient]:
+    def _limit(self, key: str) -> asyncio.Semaphore:
         import asyncio
 
-        import httpx
-
-        key = origin(url)
         found = self.hosts.get(key)
         if found is None:
-            options: dict[str, Any] = {"transport": self.transport}
-            if self.transport is None:  # a proxy: httpx's own transports, as httpx builds them
-                options = {"verify": self._tls(),
-                           "limits": httpx.Limits(max_connections=self.per_host,
-                                                  max_keepalive_connections=self.per_host)}
-            client = httpx.AsyncClient(
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-                timeout=httpx.Timeout(self.timeout),
-                headers={"User-Agent": self.agent, "Accept": "*/*"},
-                **options,
-            )
-            found = self.hosts[key] = (asyncio.Semaphore(self.per_host), client)
+            found = self.hosts[key] = asyncio.Semaphore(self.per_host)
         return found
 
     async def close(self) -> None:
-        for _limit, client in self.hosts.values():
-            await client.aclose()  # closes the shared transport too (closing it twice is fine)
-        if self.transport is not None:
-            await self.transport.aclose()  # a run whose URLs could not be read made no client
+        await self.session.close()
 
     async def check(self, url: str) -> LinkResult:
-        import httpx
-
         try:
-            limit, client = self._host(url)
-            async with limit, self.global_limit:
-                return await self._check(client, url)
-        except (httpx.InvalidURL, ValueError) as exc:  # bad IPv6 or IDNA host: no request
+            key = origin(url)
+            async with self._limit(key), self.global_limit:
+                return await self._check(url, key)
+        except ValueError as exc:  # bad IPv6 or IDNA host: no request
             return LinkResult(url, None, None, _("the address cannot be read ({reason})").format(
                 reason=exc))
         except Exception as exc:  # noqa: BLE001 - one odd server never stops the other links
-            # e.g. httpx's own transport (behind a proxy) failing on a redirect to port 70000
             return LinkResult(url, None, None, _describe(exc, self.timeout))
         finally:
             self.done += 1
             if self.progress is not None:
                 self.progress(self.done, self.total)
 
-    async def _request(self, client: httpx.AsyncClient, method: str, url: str) -> httpx.Response:
-        import asyncio
+    async def _check(self, url: str, key: str) -> LinkResult:
 
-        # One deadline for the whole exchange, redirects included: httpx's timeouts are per
-        # operation, and a server trickling bytes would otherwise never time out.
-        async with asyncio.timeout(self.timeout):
-            if method == "HEAD":
-                # A HEAD answer has no body: a plain request keeps the connection for reuse.
-                return await client.request("HEAD", url)
-            async with client.stream(method, url) as response:
-                return response  # the body of a GET is never downloaded
-
-    async def _check(self, client: httpx.AsyncClient, url: str) -> LinkResult:
-        import httpx
+        import aiohttp
 
         try:
-            response = await self._request(client, "HEAD", url)
-            if response.status_code < 400:
-                return self._result(url, response)
-        except (httpx.TimeoutException, TimeoutError, httpx.ConnectError,
-                httpx.TooManyRedirects, httpx.UnsupportedProtocol) as exc:
+            # A HEAD answer has no body: the connection goes back to the pool for reuse.
+            async with await self._ask("HEAD", url, key) as response:
+                if response.status < 400:
+                    return self._result(url, response)
+        except (TimeoutError, aiohttp.ClientConnectorError, aiohttp.TooManyRedirects,
+                aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
             # Asking again with GET would only fail the same way, later.
             return LinkResult(url, None, None, _describe(exc, self.timeout))
-        except httpx.HTTPError:
+        except aiohttp.ClientError:
             pass  # some servers mishandle HEAD: ask again with GET
+        # 405/501 (HEAD not allowed) and other HEAD failures: GET tells the truth. Its body is
+        # never read: leaving the block closes the connection with the body unread.
+        async with await self._ask("GET", url, key) as response:
+            return self._result(url, response)
+
+    async def _ask(self, method: str, url: str, key: str) -> aiohttp.ClientResponse:
+        """`method` on `url`, redirects followed; asked once more when a kept-alive connection
+        turns out closed by the server.
+
+        aiohttp would ask again after *any* hang-up, on a fresh connection too (a server that
+        hangs up on every request would be asked four times); its retry is off
+        (`_retry_connection`) and this one is kept for origins that have answered before, whose
+        idle connections may have timed out on the server's side.
+        """
+        import aiohttp
+
         try:
-            # 405/501 (HEAD not allowed) and other HEAD failures: GET tells the truth.
-            response = await self._request(client, "GET", url)
-        except (httpx.HTTPError, TimeoutError, OSError) as exc:
-            return LinkResult(url, None, None, _describe(exc, self.timeout))
-        return self._result(url, response)
+            response = await self.session.request(method, url, allow_redirects=True,
+                                                  max_redirects=MAX_REDIRECTS)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError) or key not in self.answered:
+                raise
+            response = await self.session.request(method, url, allow_redirects=True,
+                                                  max_redirects=MAX_REDIRECTS)
+        self.answered.add(key)
+        return response
 
     @staticmethod
-    def _result(url: str, response: httpx.Response) -> LinkResult:
+    def _result(url: str, response: aiohttp.ClientResponse) -> LinkResult:
         final = str(response.url)
-        return LinkResult(url, response.status_code, final if response.history else None, None)
+        return LinkResult(url, response.status, final if response.history else None, None)
+
+
+async def _read_redirect_body(request: aiohttp.ClientRequest,
+                              handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+    """Read the (small) body of a redirect before aiohttp follows it.
+
+    aiohttp leaves it unread, which closes the connection: every redirect (http → https,
+    /page → /page/) would cost a new connection. Read, the connection stays in the pool; a body
+    cut short makes the answer broken, as it is.
+    """
+    response = await handler(request)
+    if response.status in REDIRECT_STATUSES and response.content_length is not None \
+            and response.content_length <= MAX_REDIRECT_BODY:
+        await response.read()
+    return response
+
+
+def _default_tls() -> ssl.SSLContext | bool:
+    """aiohttp's verifying context (the system's CAs, SSL_CERT_FILE/SSL_CERT_DIR honoured),
+    or certifi's CAs on a system that has none (a minimal container, some macOS Pythons)."""
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile or paths.capath:
+        return True  # aiohttp's own context, built when it was imported
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _proxy_in_environment() -> bool:
-    """True when the environment names a proxy: what httpx itself reads (urllib's getproxies)."""
+    """True when the environment names a proxy (what aiohttp reads: urllib's getproxies)."""
     from urllib.request import getproxies
 
     proxies = getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
-
-
-def _skip_missing_sniffio() -> None:
-    """Make httpcore's per-request `import sniffio` fail fast when sniffio is not installed.
-
-    httpcore tries `import sniffio` on every request; without the package each failed attempt
-    walks sys.path again (about a third of a millisecond each, most of the CPU of a link check).
-    A None entry in sys.modules is Python's documented way to say "not importable".
-    """
-    import importlib.util
-    import sys
-
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all", "ws", "wss"))
 
 
 async def _run(urls: list[str], *, timeout: float, per_host: int, concurrency: int,
@@ -343,16 +380,20 @@ def check_links(
     """Check every distinct URL; cached results younger than `ttl` are reused without a request.
 
     `on_start(n)` is called with the number of URLs that need a request, before any is made.
-    `ssl_context` verifies https servers (default: httpx's, with certifi's CA bundle, built only
-    when an https URL is met).
+    `ssl_context` verifies https servers (default: the system's CAs, as aiohttp and `ssl` load
+    them, honouring SSL_CERT_FILE / SSL_CERT_DIR; certifi's where the system has none).
     """
     wanted = list(dict.fromkeys(urls))
     results: dict[str, LinkResult] = {}
     ledger = None
+    creating: _LedgerCreation | None = None
     if ledger_path is not None and wanted:
         from comunicast.ledger import Ledger
 
-        ledger = Ledger.open(ledger_path)
+        if ledger_path.exists():
+            ledger = Ledger.open(ledger_path)
+        else:  # nothing cached yet: the ledger is created while the requests run
+            creating = _LedgerCreation(ledger_path)
     try:
         if ledger is not None:
             results.update(_cached(ledger, wanted, ttl))
@@ -367,14 +408,49 @@ def check_links(
                                        progress=progress, ssl_context=ssl_context))
             for result in fetched:
                 results[result.url] = result
+            if creating is not None:
+                ledger = creating.result()
+                creating = None
             if ledger is not None:
                 ledger.link_cache_put_many(
                     (r.url, r.status, r.final_url, r.error) for r in fetched
                 )
     finally:
+        if creating is not None:  # an error before the requests ended: let it finish
+            creating.thread.join()
         if ledger is not None:
             ledger.close()
     return results
+
+
+class _LedgerCreation:
+    """A new ledger made in a thread: creating it and its tables waits 20-150 ms on the disk
+    (each migration is committed with synchronous=FULL), which the first request need not."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self.path = path
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._create, name="ledger-creation", daemon=True)
+        self.thread.start()
+
+    def _create(self) -> None:
+        from comunicast.ledger import Ledger
+
+        try:
+            Ledger.open(self.path).close()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread instead
+            self.error = exc
+
+    def result(self) -> Ledger:
+        """The ledger, opened in the calling thread (its connection belongs there)."""
+        from comunicast.ledger import Ledger
+
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return Ledger.open(self.path)
 
 
 def summary(results: dict[str, LinkResult]) -> dict[str, Any]:

@@ -20,8 +20,10 @@ from comunicast.errors import ComunicastError, ConfigError
 from comunicast.i18n import _
 from comunicast.locks import PublicationLock, is_held
 from comunicast.revision import canonical_payload, idempotency_key, revision_of
+from comunicast.stopping import StopFlag
 
 if TYPE_CHECKING:
+    from comunicast.approvals import ApprovalGate, ApprovalRecord, UrgentBypass
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.ledger import Ledger, Publication
@@ -31,12 +33,15 @@ if TYPE_CHECKING:
     from comunicast.senders.registry import SenderInstance
 
 OutcomeState = Literal[
-    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run"
+    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run", "not-attempted"
 ]
 #: Exit code of each outcome (SPEC §3.1); a run exits with the highest.
 EXIT_CODES: dict[str, int] = {
     "sent": 0, "skipped": 0, "in-progress": 0, "dry-run": 0,
     "refused": 1, "failed": 4, "unknown": 5,
+    # Stopped (SIGTERM/SIGHUP) before it was claimed: nothing happened to it, the next run
+    # sends it; the run exits with the code of what did happen.
+    "not-attempted": 0,
 }
 #: Adapters that reach no audience: no confirmation is asked before "sending" to them.
 LOCAL_ADAPTERS = frozenset({"console", "outbox"})
@@ -86,6 +91,8 @@ class Planned:
     draft: Draft
     sender: SenderInstance
     message: Message
+    #: The approvals (or urgent bypass) it goes out under, recorded with the claim (SPEC §8).
+    approval: ApprovalRecord | None = None
 
     @property
     def is_local(self) -> bool:
@@ -99,6 +106,13 @@ class Plan:
 
     items: list[Planned] = field(default_factory=list)
     decided: list[Outcome] = field(default_factory=list)
+    #: Holds the private copies of images the items send; `close()` removes them.
+    approvals: ApprovalGate | None = None
+
+    def close(self) -> None:
+        """Remove the temporary files of the plan (after the run)."""
+        if self.approvals is not None:
+            self.approvals.close()
 
 
 # -- selecting and planning --------------------------------------------------------------------
@@ -153,6 +167,7 @@ def plan(
     now: datetime,
     to: list[str] | None = None,
     done: Callable[[str, str], bool] | None = None,
+    urgent: UrgentBypass | None = None,
 ) -> Plan:
     """Check and render every (draft, sender); drafts with errors are refused, nothing sent.
 
@@ -160,11 +175,19 @@ def plan(
     skipped before any check, so a stricter rule or a removed image never refuses, at every
     cron run, a draft that was published long ago.
     """
+    from comunicast.approvals import ApprovalGate
     from comunicast.compose import senders_of
     from comunicast.senders.base import Message
     from comunicast.senders.registry import sender_instance
 
     result = Plan()
+    if urgent is not None or config.approval.required is not False:
+        result.approvals = ApprovalGate(config, urgent=urgent)
+        # Signatures of every draft that will be looked at, checked at once, in parallel.
+        result.approvals.prepare([
+            d for d in drafts
+            if done is None or not all(done(d.id, n) for n in (to or senders_of(d, config)))
+        ])
     instances: dict[str, SenderInstance | ConfigError] = {}
 
     def instance(name: str) -> SenderInstance | ConfigError:
@@ -209,6 +232,16 @@ def plan(
             names = [n for n in names if n not in finished]
             if not names:
                 continue
+
+        approval: ApprovalRecord | None = None
+        if result.approvals is not None:
+            # From here on, the draft is the one whose content was judged: its image is a copy.
+            gated = result.approvals.check(draft)
+            if gated.refusal is not None:
+                result.decided.extend(
+                    Outcome(draft.id, n, "refused", error=gated.refusal) for n in names)
+                continue
+            draft, approval = gated.draft, gated.record
 
         findings = offline_findings(draft, config, now)
         errors = blocking_findings(findings)
@@ -261,7 +294,7 @@ def plan(
                 publish_at=draft.publish_at,
                 idempotency_key=idempotency_key(draft.id, name, revision),
             )
-            result.items.append(Planned(draft, inst, message))
+            result.items.append(Planned(draft, inst, message, approval))
     return result
 
 
@@ -297,9 +330,10 @@ class Publisher:
         republish: bool = False,
         dry_run: bool = False,
         due: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.config = config
         self.ledger = ledger
@@ -307,6 +341,8 @@ class Publisher:
         self.dry_run = dry_run
         self.due = due
         self.sleep = sleep
+        #: Asked before each publication and during each wait (SIGTERM/SIGHUP, see stopping).
+        self.stop = stop or StopFlag()
         self.clock = clock
         self.rng = rng or random.Random()
         self.locks_dir = config.state_dir / "locks"
@@ -349,13 +385,33 @@ class Publisher:
         outcomes = []
         try:
             for item in items:
-                outcome = self.preview(item) if self.dry_run else self.publish_one(item)
+                if self.stop.requested and not self.dry_run:
+                    outcome = self.not_attempted(item)
+                else:
+                    outcome = self.preview(item) if self.dry_run else self.publish_one(item)
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
         finally:
             self.close()
         return outcomes
+
+    def not_attempted(self, item: Planned) -> Outcome:
+        """The outcome of a publication this run did not start, because it was asked to stop."""
+        msg = item.message
+        return Outcome(msg.draft_id, msg.sender, "not-attempted", revision=msg.revision,
+                       target=msg.target,
+                       error=_("not attempted: the run was stopped by {signal}").format(
+                           signal=self.stop.name))
+
+    def pause(self, seconds: float) -> bool:
+        """Wait `seconds`; False when a stop was asked for (the wait then ends at once)."""
+        if self.sleep is None:
+            return self.stop.wait(seconds)
+        if self.stop.requested:
+            return False
+        self.sleep(seconds)
+        return not self.stop.requested
 
     def close(self) -> None:
         """Close the senders built by this run."""
@@ -391,6 +447,14 @@ class Publisher:
             return replace(base, state="in-progress",
                            error=_("another run is sending it right now"))
         try:
+            # The pause between two sends comes before the claim: a stop (or a crash) while
+            # waiting leaves no `sending` row behind. Only for what will really be sent.
+            if self._interval_left(item) > 0 and self.ledger.peek(
+                    msg.draft_id, msg.sender, msg.revision,
+                    republish=self.republish).decision == "claimed":
+                self._wait_interval(item)
+            if self.stop.requested:
+                return self.not_attempted(item)
             claim = self.ledger.claim(
                 msg.draft_id, msg.sender, msg.revision,
                 republish=self.republish, run_token=self.run_token, pid=os.getpid(),
@@ -399,6 +463,8 @@ class Publisher:
             if claim.decision != "claimed":
                 return self._from_claim(base, claim.decision, claim.publication, claim.blocking)
             assert claim.publication is not None
+            if item.approval is not None:
+                self._record_approval(claim.publication, item.approval)
             return self._send(item, claim.publication)
         finally:
             lock.release()
@@ -430,6 +496,15 @@ class Publisher:
                 rev=blocking.revision[:15], draft=base.draft_id, sender=base.sender),
         )
 
+    def _record_approval(self, pub: Publication, record: ApprovalRecord) -> None:
+        """Before the send: the approvals (or the urgent bypass) this publication goes out under."""
+        assert self.ledger is not None
+        self.ledger.record_approvals(
+            pub.id, record.content_revision,
+            [(a.approver, a.path.name, a.signed, a.approved_at) for a in record.approvals],
+            (record.urgent.reason, record.urgent.user) if record.urgent else None,
+        )
+
     def _sender(self, item: Planned) -> Sender:
         name = item.sender.name
         if name not in self._senders:
@@ -459,12 +534,19 @@ class Publisher:
         # first try; before a retry, the previous attempt's outcome stands.
         previous: tuple[Literal["failed", "unknown"], str] = (
             "failed", _("interrupted before sending"))
+        attempts = pub.attempts
         while True:
+            # The first attempt kept the pace before the claim (publish_one): once claimed, it
+            # is in flight. A retry keeps it here, and a stop (SIGTERM/SIGHUP) cancels it.
             try:
-                self._wait_interval(item)
+                waited = self._wait_interval(item) if tries else True
             except BaseException:
                 ledger.record(pub.id, previous[0], error=previous[1])
                 raise
+            if not waited:
+                ledger.record(pub.id, previous[0], error=previous[1])
+                return replace(base, state=previous[0], error=self._stopped(previous[1]),
+                               attempts=attempts)
             # The claim counted the first attempt; each retry is counted before it is made.
             attempts = pub.attempts if tries == 0 else ledger.begin_attempt(pub.id)
             tries += 1
@@ -503,18 +585,30 @@ class Publisher:
             ledger.note(pub.id, "retry", error)
             previous = (state, error)
             try:
-                self.sleep(delay)
+                waited = self.pause(delay)
             except BaseException:
                 ledger.record(pub.id, state, error=error)
                 raise
+            if not waited:  # stopped during the backoff: this attempt's outcome stands
+                ledger.record(pub.id, state, error=error)
+                return replace(base, state=state, error=self._stopped(error), attempts=attempts,
+                               code=code)
 
-    def _wait_interval(self, item: Planned) -> None:
+    def _interval_left(self, item: Planned) -> float:
+        """Seconds still to wait before this run may send to the item's sender again."""
         last = self._last_send.get(item.sender.name)
         if last is None:
-            return
-        wait = item.sender.min_interval - (self.clock() - last)
-        if wait > 0:
-            self.sleep(wait)
+            return 0.0
+        return item.sender.min_interval - (self.clock() - last)
+
+    def _wait_interval(self, item: Planned) -> bool:
+        """Keep the sender's `min_interval`; False when stopped while (or before) waiting."""
+        wait = self._interval_left(item)
+        return self.pause(wait) if wait > 0 else not self.stop.requested
+
+    def _stopped(self, error: str) -> str:
+        return _("{error} (not retried: the run was stopped by {signal})").format(
+            error=error, signal=self.stop.name)
 
     def _retry_delay(
         self, tries: int, max_attempts: int, retryable: bool, retry_after: float | None

@@ -113,6 +113,8 @@ COMMANDS: tuple[str, ...] = (
     "schema",
     "qr",
     "publish",
+    "approve",
+    "approvals",
     "log",
     "resolve",
     "senders",

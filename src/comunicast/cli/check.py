@@ -70,6 +70,10 @@ def register(app: typer.Typer) -> None:
                 targets, config, now=now(config.tz), online=online,
                 progress=OnlineProgress(start=bar.start, advance=bar.advance),
             )
+        if config.approval.required is not False:
+            from comunicast.approvals import add_approval_findings
+
+            add_approval_findings(report, config, strict=strict)
         if format is CheckFormat.json:
             from comunicast.output import print_json
 

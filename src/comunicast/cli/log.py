@@ -51,6 +51,9 @@ def register(app: typer.Typer) -> None:
             with ledger:
                 pubs = ledger.publications(draft_id=draft_id, limit=limit)
                 rows = [row_of(config, p) for p in pubs]
+                approved = ledger.approvals_of(p.id for p in pubs)
+                for pub, row in zip(pubs, rows, strict=True):
+                    row.update(approval_fields(config, approved.get(pub.id)))
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -142,6 +145,24 @@ def row_of(config: Config, pub: Publication) -> dict[str, Any]:
     }
 
 
+def approval_fields(config: Config, found: dict[str, Any] | None) -> dict[str, Any]:
+    """SPEC §8 additions to a `log` row: who approved it, or why it went out urgently."""
+    found = found or {}
+    at = found.get("urgent_at")
+    return {
+        "approved_by": list(found.get("approved_by") or []),
+        "urgent_reason": found.get("urgent_reason"),
+        "urgent_by": found.get("urgent_by"),
+        "urgent_at": at.astimezone(config.tz).isoformat(timespec="seconds") if at else None,
+    }
+
+
+def _urgent(row: dict[str, Any]) -> str:
+    if not row.get("urgent_reason"):
+        return ""
+    return f"{row['urgent_reason']} ({row['urgent_by']}, {_short(row['urgent_at'])})"
+
+
 def _short(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else ""
 
@@ -153,12 +174,13 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
         warn(_("nothing published yet"))
         return
     headers = [_("when"), _("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
-               _("leaves channel")]
+               _("leaves channel"), _("approved by"), _("urgent reason")]
     table_rows = [
         [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
          r["state"] + (f" ({_('pasted')})" if r.get("pasted_at")
                        else f" ({_('resolved')})" if r["resolved_as"] else ""),
-         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10]]
+         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10],
+         ", ".join(r.get("approved_by") or []), _urgent(r)]
         for r in rows
     ]
     if is_terminal():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +15,9 @@ from comunicast.cli.options import FormatOption, OutputFormat
 from comunicast.i18n import _
 
 if TYPE_CHECKING:
+    from comunicast.approvals import UrgentBypass
     from comunicast.config import Config
+    from comunicast.drafts import Draft
     from comunicast.errors import DraftError
     from comunicast.publish import Outcome, Planned, Publisher
 
@@ -53,6 +57,17 @@ def register(app: typer.Typer) -> None:
                 "--republish", help=_("Send an edited draft again, as a new message.")
             ),
         ] = False,
+        urgent: Annotated[
+            bool,
+            typer.Option("--urgent", help=_(
+                "Send an emergenza without approval (needs approval.urgent_bypass and --reason)."
+            )),
+        ] = False,
+        reason: Annotated[
+            str | None,
+            typer.Option("--reason", metavar="TEXT",
+                         help=_("Why --urgent: recorded in the ledger and shown by log.")),
+        ] = None,
         format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
@@ -61,6 +76,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.errors import UsageError
         from comunicast.ledger import Ledger
         from comunicast.publish import Publisher, due_drafts, exit_code, plan, sent_and_settled
+        from comunicast.stopping import StopFlag
 
         if due and drafts:
             raise UsageError(_("give either DRAFT arguments or --due, not both"))
@@ -71,6 +87,7 @@ def register(app: typer.Typer) -> None:
             )
         if due and to:
             raise UsageError(_("--to applies to named drafts, not to --due"))
+        bypass = urgent_bypass(urgent, reason, due)
         config = get_config()
         now = clock_now(config.tz)
         targets = [n.strip() for n in to.split(",") if n.strip()] if to else None
@@ -83,6 +100,8 @@ def register(app: typer.Typer) -> None:
         else:
             loaded = load_drafts(draft_paths(config, drafts or []), config.tz)
             selected, errors = loaded.drafts, loaded.errors
+            if bypass is not None:
+                only_emergencies(selected)
 
         if due and selected:
             seen = Ledger.open_existing(config.ledger_path)
@@ -93,33 +112,41 @@ def register(app: typer.Typer) -> None:
                 if seen is not None:
                     seen.close()
         else:
-            the_plan = plan(config, selected, now=now, to=targets)
+            the_plan = plan(config, selected, now=now, to=targets, urgent=bypass)
         if dry_run:
             ledger = Ledger.open_existing(config.ledger_path)
         elif the_plan.items:
             ledger = Ledger.open(config.ledger_path)
         else:
             ledger = None
-        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due)
+        stop = StopFlag()  # SIGTERM/SIGHUP while sending: finish the request in flight, then stop
+        publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due,
+                              stop=stop)
         try:
             if not dry_run and not yes and the_plan.items:
                 _confirm(publisher, the_plan.items)
-            if format is OutputFormat.json:
-                # Data on stdout is the JSON document: the console sender writes to stderr.
-                with contextlib.redirect_stdout(sys.stderr):
+            with stop.catching():
+                if format is OutputFormat.json:
+                    # Data on stdout is the JSON document: the console sender writes to stderr.
+                    with contextlib.redirect_stdout(sys.stderr):
+                        outcomes = publisher.run(the_plan.items)
+                else:
                     outcomes = publisher.run(the_plan.items)
-            else:
-                outcomes = publisher.run(the_plan.items)
         finally:
             if ledger is not None:
                 ledger.close()
+            the_plan.close()
 
         everything = [*the_plan.decided, *outcomes]
         if due:
             # cron stays quiet: already sent and being-sent-elsewhere are not news.
             everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
         code = exit_code(everything, extra=[1] if errors else [])
-        _report_draft_errors(errors)
+        shown, shown_errors = everything, errors
+        if due and format is OutputFormat.text and not dry_run:
+            # cron mails whatever is printed: say what is new (the exit code stays honest).
+            shown, shown_errors = _news_for_cron(config, now, selected, everything, errors)
+        _report_draft_errors(shown_errors)
         if format is OutputFormat.json:
             from comunicast.output import print_json
 
@@ -132,10 +159,51 @@ def register(app: typer.Typer) -> None:
         elif dry_run:
             _print_dry_run(everything)
         else:
-            _print_outcomes(everything)
+            _print_outcomes(shown)
         _print_hints(everything)
+        if stop.requested:
+            _report_stop(stop.name, everything, due=due)
         if code:
             raise typer.Exit(code)
+
+
+def urgent_bypass(urgent: bool, reason: str | None, due: bool) -> UrgentBypass | None:
+    """`--urgent --reason TEXT` as what the ledger records (who and why), or None."""
+    from comunicast.approvals import UrgentBypass, git_user_name
+    from comunicast.errors import UsageError
+
+    if not urgent:
+        if reason is not None:
+            raise UsageError(_("--reason goes with --urgent"))
+        return None
+    if due:
+        raise UsageError(_("--urgent applies to named drafts, not to --due"))
+    if reason is None or not reason.strip():
+        raise UsageError(_("--urgent needs --reason TEXT: say why it cannot wait for approval"),
+                         hint=_('comunicast publish messages/allerta.md --urgent --reason '
+                                '"esondazione in corso"'))
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        login = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    name = git_user_name(Path.cwd())
+    return UrgentBypass(" ".join(reason.split()), f"{name} ({login})" if name else login)
+
+
+def only_emergencies(drafts: list[Draft]) -> None:
+    """`--urgent` is for emergencies only: any other kind is a usage error (exit 2)."""
+    from comunicast.drafts import Kind
+    from comunicast.errors import UsageError
+
+    others = [d for d in drafts if d.kind is not Kind.EMERGENZA]
+    if others:
+        raise UsageError(
+            _("--urgent is only for an emergenza; {path} is of kind '{kind}'").format(
+                path=others[0].relpath, kind=others[0].kind),
+            hint=_("publish it without --urgent, once it is approved"),
+        )
 
 
 def draft_paths(config: Config, refs: list[Path]) -> list[Path]:
@@ -207,6 +275,55 @@ def _confirm(publisher: Publisher, items: list[Planned]) -> None:
         raise typer.Exit(0)
 
 
+def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes: list[Outcome],
+                   errors: list[DraftError]) -> tuple[list[Outcome], list[DraftError]]:
+    """The refusals and draft errors this `--due` run should print (README: cron and mail).
+
+    A person at a terminal sees everything; without one (cron), a problem is printed when it is
+    new or changed, and a due draft still refused again every `publish.reminder_hours`.
+    """
+    from comunicast.errors import ComunicastError
+    from comunicast.ledger import Ledger
+    from comunicast.notices import Notice, fingerprint, to_say
+    from comunicast.output import is_terminal, warn
+
+    if is_terminal(sys.stderr):
+        return outcomes, errors
+    notices = [Notice("draft-error", _subject(e.path), fingerprint(e.path, [str(e)]))
+               for e in errors]
+    reasons: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.state == "refused":
+            reasons.setdefault(o.draft_id, []).append(f"{o.sender}: {o.error}")
+    paths = {d.id: d.path for d in drafts}
+    notices += [Notice("refused", draft_id, fingerprint(paths.get(draft_id), lines))
+                for draft_id, lines in reasons.items()]
+    try:
+        if not notices and not config.ledger_path.exists():
+            return outcomes, errors
+        with Ledger.open(config.ledger_path) as ledger:
+            said = to_say(ledger, notices, now=now.timestamp(),
+                          remind_after=config.publish.reminder_hours * 3600)
+    except ComunicastError:  # no memory (say, a read-only state folder): say everything
+        return outcomes, errors
+    shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]
+    for (_kind, subject), why in said.items():
+        if why.why == "reminder":
+            since = datetime.fromtimestamp(why.first_at, config.tz).strftime("%Y-%m-%d %H:%M")
+            warn(_("reminder: draft '{draft}' is due and still refused (reported first on "
+                   "{since}); fix it, or move it out of messages/").format(draft=subject,
+                                                                          since=since))
+    if any(why.why != "reminder" for why in said.values()):
+        warn(_("hint: cron runs repeat this only when the draft changes, and recall a due draft "
+               "still refused every {hours:g} hours; `comunicast check` lists every problem")
+             .format(hours=config.publish.reminder_hours))
+    return shown, [e for e in errors if ("draft-error", _subject(e.path)) in said]
+
+
+def _subject(path: Path) -> str:
+    return str(path.resolve())
+
+
 def _report_draft_errors(errors: list[DraftError]) -> None:
     from comunicast.output import warn
 
@@ -227,6 +344,7 @@ def _draft_error_json(exc: DraftError) -> dict[str, object]:
 
 _STYLES = {
     "sent": "green", "skipped": "dim", "in-progress": "yellow", "dry-run": "cyan",
+    "not-attempted": "yellow",
     "refused": "red", "failed": "red", "unknown": "bold red",
 }
 
@@ -270,6 +388,22 @@ def _print_dry_run(outcomes: list[Outcome]) -> None:
         else:
             echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
                  + " ──")
+
+
+def _report_stop(signal_name: str, outcomes: list[Outcome], *, due: bool) -> None:
+    """Say on stderr that the run stopped early, and what happens to the rest."""
+    from comunicast.i18n import ngettext
+    from comunicast.output import warn
+
+    left = sum(1 for o in outcomes if o.state == "not-attempted")
+    warn(_("warning: stopped by {signal}: the publication in flight was finished and recorded; "
+           "nothing more was sent").format(signal=signal_name))
+    if left:
+        later = _("the next `publish --due` sends them") if due else \
+            _("run the same command again to send them")
+        warn(ngettext("{n} publication was not attempted; {later}",
+                      "{n} publications were not attempted; {later}", left).format(
+            n=left, later=later))
 
 
 def _print_hints(outcomes: list[Outcome]) -> None:

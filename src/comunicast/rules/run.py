@@ -48,6 +48,8 @@ class Report:
     """Everything a `check` run found."""
 
     files: list[FileReport]
+    #: The drafts that loaded (for checks outside the rules, such as approvals).
+    drafts: list[Draft] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:
         """How many findings of exactly `severity`."""
@@ -179,7 +181,7 @@ def run_check(
     for report in files:
         report.findings.sort(key=sort_key)
     files.sort(key=lambda f: str(f.path))
-    return Report(files)
+    return Report(files, list(loaded.drafts))
 
 
 def _warm_up(drafts: Sequence[Draft]) -> None:

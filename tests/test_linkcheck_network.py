@@ -1,9 +1,8 @@
-"""The link checker's asyncio + h11 transport beneath httpx: real loopback servers (plain, TLS,
-IPv6, misbehaving byte by byte, a proxy), no mocks of httpx or of the transport."""
+"""The link checker's network behaviour (aiohttp beneath it): real loopback servers (plain, TLS,
+IPv6, misbehaving byte by byte, proxies), no mocks of the HTTP client."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import logging
@@ -15,13 +14,11 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import trustme
 from httpservers import OK_HEAD, LoopbackServer, RawServer, read_request, serving
 
 from comunicast.linkcheck import check_links
-from comunicast.linkcheck_transport import LinkCheckTransport
 
 
 @pytest.fixture(autouse=True)
@@ -81,29 +78,6 @@ def test_https_certificate_not_valid(ca: trustme.CA, case: str) -> None:
         assert server.record.requests == []  # nothing was asked over an untrusted channel
     assert result.broken and result.status is None
     assert (result.error or "").startswith("TLS certificate not valid"), result.error
-
-
-def test_tls_context_is_built_only_when_an_https_url_is_met(ca: trustme.CA) -> None:
-    built: list[ssl.SSLContext] = []
-
-    def tls() -> ssl.SSLContext:
-        built.append(_client_tls(ca))
-        return built[-1]
-
-    async def ask(transport: LinkCheckTransport, *urls: str) -> list[int]:
-        async with httpx.AsyncClient(transport=transport) as client:
-            return [(await client.head(u)).status_code for u in urls]
-
-    with serving("127.0.0.1") as (plain,), \
-            serving("127.0.0.1", tls=_server_tls(ca, "127.0.0.1")) as (secure,):
-        transport = LinkCheckTransport(max_connections=2, tls=tls)
-        assert asyncio.run(ask(transport, plain.url("/ok"), plain.url("/missing"))) == [200, 404]
-        assert built == []
-        transport = LinkCheckTransport(max_connections=2, tls=tls)
-        statuses = asyncio.run(ask(transport, plain.url("/ok"), secure.url("/ok"),
-                                   secure.url("/missing")))
-        assert statuses == [200, 200, 404]
-        assert len(built) == 1
 
 
 def test_tls_handshake_that_never_ends_is_cut_by_the_deadline() -> None:
@@ -331,16 +305,6 @@ def test_cli_reports_a_redirect_to_a_port_out_of_range_as_a_broken_link(tmp_path
     assert "70000" in finding["message"]
 
 
-def test_a_request_body_is_refused() -> None:
-    async def post() -> None:
-        transport = LinkCheckTransport(max_connections=1, tls=ssl.create_default_context)
-        async with httpx.AsyncClient(transport=transport) as client:
-            await client.post("http://127.0.0.1:9/modulo", content=b"nome=Mario")
-
-    with pytest.raises(ValueError, match="without a body"):
-        asyncio.run(post())
-
-
 # --- proxies ----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -377,3 +341,64 @@ def test_behind_a_proxy_an_odd_redirect_is_still_only_a_broken_link(
         results = check_links([odd, fine], timeout=3)
     assert results[odd].broken and results[odd].status is None and results[odd].error
     assert results[fine].status == 200 and not results[fine].broken
+
+
+def test_https_through_a_proxy_is_a_connect_tunnel(no_proxy_environment: pytest.MonkeyPatch,
+                                                   ca: trustme.CA) -> None:
+    """HTTPS_PROXY: the proxy sees only `CONNECT host:port`; the certificate is the origin's,
+    checked against the name in the URL, as without a proxy."""
+    from httpservers import TunnelProxy
+
+    tls = _server_tls(ca, "localhost")
+    with TunnelProxy() as proxy, serving("127.0.0.1", tls=tls) as (server,):
+        no_proxy_environment.setenv("HTTPS_PROXY", proxy.url())
+        good = f"https://localhost:{server.port}/ok"
+        wrong_name = f"https://127.0.0.1:{server.port}/ok"  # the certificate names localhost
+        results = check_links([good, wrong_name], ssl_context=_client_tls(ca), per_host=1,
+                              timeout=5)
+        asked = [(m, p) for m, p, _ua in server.record.requests]
+    assert results[good].status == 200 and not results[good].broken, results[good]
+    assert (results[wrong_name].error or "").startswith("TLS certificate not valid")
+    assert sorted(proxy.targets) == sorted([f"localhost:{server.port}",
+                                            f"127.0.0.1:{server.port}"])
+    assert asked == [("HEAD", "/ok")]  # origin form inside the tunnel
+
+
+def test_no_proxy_sends_https_around_the_proxy(no_proxy_environment: pytest.MonkeyPatch,
+                                               ca: trustme.CA) -> None:
+    from httpservers import TunnelProxy
+
+    with TunnelProxy() as proxy, \
+            serving("127.0.0.1", tls=_server_tls(ca, "localhost")) as (server,):
+        no_proxy_environment.setenv("HTTPS_PROXY", proxy.url())
+        no_proxy_environment.setenv("NO_PROXY", "localhost")
+        url = f"https://localhost:{server.port}/ok"
+        result = check_links([url], ssl_context=_client_tls(ca))[url]
+    assert result.status == 200, result
+    assert proxy.targets == []
+
+
+def test_aiohttp_is_imported_only_when_links_are_asked(tmp_path: Path) -> None:
+    """`--help`, `--version` and an offline `check` stay light (PLAN: heavy imports in the
+    functions that use them)."""
+    import os
+    import sys
+
+    from conftest import MINIMAL_CONFIG
+
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
+    (root / "messages" / "a.md").write_text(
+        "---\ntitle: T\nkind: avviso\n---\nVedi https://www.comune.cremona.it/\n",
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    for args in (["--help"], ["--version"], ["check", "--format", "json"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "comunicast", *args],
+                              cwd=root, env=env, capture_output=True, text=True, check=False,
+                              timeout=60)
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                    if line.startswith("import time:")}
+        assert "comunicast.cli.app" in imported
+        assert not {"aiohttp", "asyncio"} & imported, args
