@@ -21,7 +21,10 @@ END = "<!-- cli-reference:end -->"
 
 def help_text(*args: str) -> str:
     """The --help of a command, at a fixed width."""
-    result = CliRunner().invoke(app, [*args, "--help"], terminal_width=100, env={"COLUMNS": "100"})
+    # The reference is English (the README is); the office reads `--help` in its own language.
+    result = CliRunner().invoke(
+        app, [*args, "--help"], terminal_width=100, env={"COLUMNS": "100", "COMUNICAST_LANG": "en"}
+    )
     return result.stdout.rstrip()
 
 

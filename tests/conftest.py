@@ -31,6 +31,29 @@ default_senders: [console]
 """
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the catalogs whose .po changed since the last build, so tests see the current text.
+
+    The package reads `locale/*/LC_MESSAGES/comunicast.mo`, a build product (hatch_build.py); an
+    editable install reads it from src/, where a translator edits the .po without reinstalling.
+    Every process (xdist workers too) may do this: the file is replaced atomically.
+    """
+    locale = Path(__file__).resolve().parent.parent / "src" / "comunicast" / "locale"
+    for po in locale.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime_ns >= po.stat().st_mtime_ns:
+            continue
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as fh:
+            write_mo(fh, catalog)
+        partial.replace(mo)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test reads the developer's config, state, clock or terminal settings."""
@@ -39,7 +62,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # Existing assertions are in English; a test that wants Italian sets COMUNICAST_LANG itself.
+    monkeypatch.setenv("COMUNICAST_LANG", "en")
+    from comunicast import i18n
+
+    i18n.set_language("en")
     yield
+    i18n.set_language("en")
 
 
 @pytest.fixture
@@ -72,7 +101,7 @@ def run_cli(
     args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI in a subprocess, as a user (or cron) would."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    full_env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     full_env.update(env or {})
     return subprocess.run(
         [*comunicast_exe(), *args],

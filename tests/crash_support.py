@@ -18,7 +18,7 @@ from publish_support import NOW, SECRETS_ENV, draft, make_project, rows, waha
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(SECRETS_ENV)
     env["COMUNICAST_NOW"] = NOW
     return env

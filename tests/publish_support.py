@@ -94,7 +94,7 @@ def run(
     root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed `comunicast` in `root` as cron would (no terminal, secrets in env)."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    full = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     full.update(SECRETS_ENV)
     full["COMUNICAST_NOW"] = NOW
     full.update(env or {})

@@ -7,7 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from comunicast.poster.build import DEFAULT_PRIVACY, DEFAULT_STEPS
+from comunicast.i18n import _, language
+from comunicast.poster import build as _build
+
+with language("it"):  # the Italian defaults, as the office prints them
+    DEFAULT_STEPS = (_(_build.DEFAULT_STEPS[0]), _(_build.DEFAULT_STEPS[1]), _(_build.DEFAULT_STEPS[2]))
+    DEFAULT_PRIVACY = _(_build.DEFAULT_PRIVACY)
 from comunicast.poster.fonts import BELL, ICONS, poster_fonts
 from comunicast.poster.layout import PAPERS, Box, Layout, PosterTexts, layout_poster
 

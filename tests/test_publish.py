@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import comunicast_exe
 from fakes import FakeWaha, FakeWebhook
 from publish_support import (
@@ -221,7 +222,7 @@ def _publish_at_a_terminal(root: Path, answer: str, *args: str) -> subprocess.Co
 
     from publish_support import NOW, SECRETS_ENV
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(SECRETS_ENV, COMUNICAST_NOW=NOW)
     master, slave = pty.openpty()
     try:
@@ -255,3 +256,16 @@ def test_interactive_terminal_asks_before_sending_to_real_senders(tmp_path: Path
         forced = _publish_at_a_terminal(root, "", "altro", "--to", "hook", "--yes")
         assert forced.returncode == 0 and "Send now?" not in forced.stderr
         assert hook.delivered == 2
+
+
+def test_an_italian_office_answers_si(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMUNICAST_LANG", "it")
+    with FakeWebhook(secret=WEBHOOK_SECRET) as hook:
+        root = make_project(tmp_path, {"hook": webhook(hook.url)})
+        path = draft(root, "ponte")
+        declined = _publish_at_a_terminal(root, "no\n", str(path), "--to", "hook")
+        assert declined.returncode == 0 and "Invio adesso? [s/N]" in declined.stderr
+        assert "Sto per pubblicare:" in declined.stderr and "non ho inviato nulla" in declined.stderr
+        assert hook.requests == []
+        accepted = _publish_at_a_terminal(root, "sì\n", str(path), "--to", "hook")
+        assert accepted.returncode == 0 and hook.delivered == 1, accepted.stderr

@@ -57,7 +57,21 @@ def test_poster_pdf_reports_size_and_scanning_distance(project: Path) -> None:
     assert "poster.pdf" in out and "A4" in out
     assert "scans from about" in out and " cm" in out
     assert decode(rasterize_pdf(project / "poster.pdf", scale=2)) == [URL]
-    assert "Segui il Comune di Cremona su WhatsApp" in _pdf_text(project / "poster.pdf")
+    # The poster speaks the interface's language: English here (COMUNICAST_LANG=en).
+    assert "Follow Comune di Cremona on WhatsApp" in _pdf_text(project / "poster.pdf")
+
+
+def test_the_poster_is_italian_by_default(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COMUNICAST_LANG")
+    for var in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")  # decides nothing: Italian, the default
+    code, out, err = invoke("qr", "--out", "poster.pdf")
+    assert code == 0, err
+    assert "si legge da circa" in out
+    text = _pdf_text(project / "poster.pdf")
+    assert "Segui il Comune di Cremona su WhatsApp" in text
+    assert "Tocca «Iscriviti»" in text and "Gli aggiornamenti restano visibili per 30 giorni" in text
 
 
 @pytest.mark.parametrize("paper", ["a4", "a3", "a5", "square", "story"])

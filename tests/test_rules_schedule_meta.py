@@ -13,7 +13,7 @@ def test_schedule_past_warns_on_unpublished_draft(tmp_path: Path) -> None:
     text = md("Testo.\n", publish_at="2026-11-30 08:00")
     found = findings(tmp_path, text, "schedule.past")
     assert places(found) == [(4, 13)]
-    assert "2026-11-30 08:00" in found[0].message
+    assert "30 November 2026, 08:00" in found[0].message
     assert findings(tmp_path, text, "schedule.past", published=True) == []
 
 

@@ -50,7 +50,7 @@ def plugin_site(root: Path) -> Path:
 
 def run_senders(root: Path, *args: str, env: dict[str, str] | None = None,
                 site: Path | None = None) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    full = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     full.update(env if env is not None else SECRETS_ENV)
     if site is not None:
         full["PYTHONPATH"] = str(site)
@@ -130,7 +130,7 @@ def test_a_plugin_sender_publishes_through_the_pipeline(tmp_path: Path) -> None:
     (root / "messages" / "avviso.md").write_text(
         "---\ntitle: Uffici chiusi\nkind: avviso\n---\nGli uffici restano chiusi lunedì.\n",
         encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env["PYTHONPATH"] = str(site)
     result = subprocess.run([*comunicast_exe(), "publish", "avviso", "--format", "json"],
                             cwd=root, env=env, capture_output=True, text=True, timeout=60,
@@ -197,7 +197,7 @@ def test_an_adapter_that_crashes_when_built_leaks_no_secret_and_stops_nothing(
     (root / "messages" / "avviso.md").write_text(
         "---\ntitle: Uffici chiusi\nkind: avviso\n---\nGli uffici restano chiusi lunedì.\n",
         encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(PYTHONPATH=str(site), LEAKY_TOKEN=LEAKY_TOKEN)
     result = subprocess.run([*comunicast_exe(), "publish", "avviso", "--format", "json"],
                             cwd=root, env=env, capture_output=True, text=True, timeout=60,
@@ -217,7 +217,7 @@ def test_an_internal_error_never_prints_a_sender_secret(tmp_path: Path) -> None:
         "---\ntitle: Uffici chiusi\nkind: avviso\n---\nGli uffici restano chiusi lunedì.\n",
         encoding="utf-8")
     secret = "bad-" + LEAKY_TOKEN
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(PYTHONPATH=str(site), LEAKY_TOKEN=secret)
     result = subprocess.run([*comunicast_exe(), "publish", "avviso"], cwd=root, env=env,
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,

@@ -143,9 +143,10 @@ def test_the_subscribe_page_has_the_code_steps_link_and_privacy_line(built: Site
     html = (built.root / "site" / "iscriviti.html").read_text(encoding="utf-8")
     [svg] = re.findall(r"<svg .*?</svg>", html, re.DOTALL)
     assert decode(rasterize(svg)) == ["https://whatsapp.com/channel/0029VaTestTestTestTest00"]
-    assert "Inquadra il QR code con la fotocamera" in html and "Tocca «Iscriviti»" in html
+    # The poster's texts (poster: in config, or its defaults in the site's language).
+    assert "Scan the QR code with your phone" in html and "Tap «Follow»" in html
     assert 'href="https://whatsapp.com/channel/0029VaTestTestTestTest00"' in html
-    assert "non vede nomi, foto e numeri" in html
+    assert "does not see the names, photos or phone numbers" in html
 
 
 def test_a_rebuild_with_nothing_new_writes_nothing(own: SiteProject, tmp_path: Path) -> None:
@@ -397,11 +398,14 @@ def test_a_project_that_published_nothing_gets_an_empty_site_in_its_language(
     root = tmp_path / "p"
     (root / "messages").mkdir(parents=True)
     config(root, language="it")
-    done = run(root, "site")
+    done = run(root, "site", env={"COMUNICAST_LANG": "it"})
     assert done.returncode == 0, done.stderr
     assert not (root / ".comunicast").exists()  # building the site creates no ledger
     html = (root / "site" / "index.html").read_text(encoding="utf-8")
     assert html.startswith('<!DOCTYPE html>\n<html lang="it">')
+    assert "Archivio dei messaggi" in html and "Non è ancora stato pubblicato nessun messaggio" in html
+    assert "Segui il canale" in html and "Inquadra il QR code" in (
+        root / "site" / "iscriviti.html").read_text(encoding="utf-8")
     assert sorted(p.name for p in (root / "site").iterdir()) == [
         ".comunicast-site.json", "atom.xml", "feed.xml", "fonts", "index.html", "iscriviti.html",
         "style.css"]

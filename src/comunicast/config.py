@@ -28,7 +28,9 @@ class _Strict(BaseModel):
 
 def _check_color(value: str) -> str:
     if not _HEX_COLOR.match(value):
-        raise ValueError(f'{value!r} is not a colour; write it as #RRGGBB, e.g. "#003366"')
+        raise ValueError(
+            _('{value!r} is not a colour; write it as #RRGGBB, e.g. "#003366"').format(value=value)
+        )
     return value
 
 
@@ -307,7 +309,10 @@ class Config(_Strict):
     organization: Organization
     channel: Channel
     timezone: str = "Europe/Rome"
-    language: Literal["it", "en"] = "it"
+    language: Literal["it", "en"] | None = Field(
+        default=None,
+        description="Language of user-facing output; default: COMUNICAST_LANG, the locale, Italian",
+    )
     links: Links = Field(default_factory=Links)
     privacy: Privacy = Field(default_factory=Privacy)
     render: Render = Field(default_factory=Render)
@@ -332,7 +337,9 @@ class Config(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Rome") from None
+            raise ValueError(
+                _("unknown time zone {value!r}; use a name like Europe/Rome").format(value=value)
+            ) from None
         return value
 
     @field_validator("rules", mode="before")

@@ -61,15 +61,20 @@ def parse_when(value: Any) -> Any:
                 if hh is None:
                     return date(int(y), int(m), int(d))
                 return datetime(int(y), int(m), int(d), int(hh), int(mm))
-            except ValueError as exc:
-                raise ValueError(f"{text!r} is not a valid date: {exc}") from None
+            except ValueError:
+                raise ValueError(
+                    _("{text!r} is not a valid date: check the day and the month").format(text=text)
+                ) from None
         try:
             if len(text) == 10:
                 return date.fromisoformat(text)
             return datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(
-                f"{text!r} is not a date; write 2026-12-01 or 2026-12-01 08:00 (or 01/12/2026 08:00)"
+                _(
+                    "{text!r} is not a date; write 2026-12-01 or 2026-12-01 08:00 "
+                    "(or 01/12/2026 08:00)"
+                ).format(text=text)
             ) from None
     return value
 
@@ -142,9 +147,9 @@ class DraftFields(BaseModel):
     @model_validator(mode="after")
     def _required_for_kind(self) -> DraftFields:
         if self.kind is Kind.SCADENZA and self.deadline is None:
-            raise ValueError("a 'scadenza' needs a deadline: add `deadline: 2026-12-31`")
+            raise ValueError(_("a 'scadenza' needs a deadline: add `deadline: 2026-12-31`"))
         if self.kind is Kind.EVENTO and self.starts_at is None:
-            raise ValueError("an 'evento' needs starts_at: add `starts_at: 2026-12-08 17:00`")
+            raise ValueError(_("an 'evento' needs starts_at: add `starts_at: 2026-12-08 17:00`"))
         return self
 
 
@@ -399,7 +404,7 @@ def load_draft(path: Path, tz: ZoneInfo) -> Draft:
                 p.message,
                 p.line,
                 p.column,
-                rule="meta.unknown" if p.message.startswith("unknown key") else "meta.required",
+                rule="meta.unknown" if p.rule == "meta.unknown" else "meta.required",
             )
             for p in problems_from_validation(exc, positions, DraftFields)
         ]

@@ -69,7 +69,12 @@ class DraftError(ComunicastError):
     exit_code = 1
 
     def __init__(self, path: Path, problems: list[Problem]) -> None:
-        first = problems[0] if problems else Problem("invalid draft")
+        if problems:
+            first = problems[0]
+        else:
+            from comunicast.i18n import _
+
+            first = Problem(_("invalid draft"))
         super().__init__(first.message, hint=first.hint)
         self.path = path
         self.problems = problems

@@ -11,6 +11,8 @@ import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from comunicast.i18n import N_, _
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -72,3 +74,41 @@ def print_json(obj: Any) -> None:
     """Write `obj` as JSON to stdout (UTF-8, not ASCII-escaped)."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+#: The states of publications (JSON values, never translated) and their words in text output.
+_STATE_WORDS = {
+    "sent": N_("sent"),
+    "skipped": N_("skipped"),
+    "in-progress": N_("in-progress"),
+    "dry-run": N_("dry-run"),
+    "refused": N_("refused"),
+    "failed": N_("failed"),
+    "unknown": N_("unknown"),
+    "sending": N_("sending"),
+    "to-paste": N_("to-paste"),
+    "edited": N_("edited"),
+    "withdrawn": N_("withdrawn"),
+}
+
+
+def state_word(state: str) -> str:
+    """The word for a publication's `state` in text output (JSON keeps `state` as is)."""
+    msgid = _STATE_WORDS.get(state)
+    return _(msgid) if msgid else state
+
+
+def confirm(question: str) -> bool:
+    """Ask `question` on stderr and read the answer: yes in the current language or in English.
+
+    Not typer.confirm: its `[y/N]` and "Error: invalid input" are English, and an Italian
+    office answers `s` or `sì`. Anything else, or no answer, is no.
+    """
+    sys.stderr.write(question + " " + _("[y/N]") + ": ")
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline().strip().lower()
+    except (OSError, ValueError, KeyboardInterrupt):
+        answer = ""
+    yes = {"y", "yes", *(w.strip().lower() for w in _("y|yes").split("|"))}
+    return answer in yes

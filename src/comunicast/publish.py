@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from comunicast.errors import ComunicastError, ConfigError
-from comunicast.i18n import _
+from comunicast.i18n import _, format_datetime
 from comunicast.locks import PublicationLock, is_held
 from comunicast.revision import canonical_payload, idempotency_key, revision_of
 from comunicast.stopping import StopFlag
@@ -481,7 +481,7 @@ class Publisher:
             assert blocking is not None
             message = _("a different revision was already sent on {when}; edits are not "
                         "sent again unless you pass --republish").format(
-                when=blocking.sent_at.astimezone(self.config.tz).strftime("%Y-%m-%d %H:%M")
+                when=format_datetime(blocking.sent_at.astimezone(self.config.tz))
                 if blocking.sent_at else "?")
             if self.due:  # cron never republishes edits by itself, and stays quiet about them
                 return replace(base, state="skipped", error=message, text=None)

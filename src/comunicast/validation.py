@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from comunicast.errors import Problem
-from comunicast.i18n import _
+from comunicast.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -50,17 +50,75 @@ def problems_from_validation(
             message = _("missing required key '{key}'").format(key=name)
         else:
             place = positions.value(loc) if loc else None
-            msg = str(err.get("msg", "invalid value"))
-            msg = msg.removeprefix("Value error, ")
+            msg = pydantic_message(err)
             message = _("'{key}': {msg}").format(key=name, msg=msg) if name else msg
         problems.append(
             Problem(
                 message,
                 line=place.line if place else None,
                 column=place.column if place else None,
+                # Told apart by kind, not by the (translated) words of the message.
+                rule="meta.unknown" if kind == "extra_forbidden" else "meta.required",
             )
         )
     return problems
+
+
+def pydantic_message(err: Any) -> str:
+    """What one pydantic error says, in comunicast's words and the current language.
+
+    Pydantic writes its messages in English only; the common kinds are said again here, the
+    messages of comunicast's own validators (`value_error`) are already translated, and any
+    other kind is named by its code rather than shown in English.
+    """
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if kind in ("value_error", "assertion_error"):
+        error = ctx.get("error")
+        text = str(error) if error is not None else str(err.get("msg", ""))
+        return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in ("string_type", "string_sub_type", "str_type"):
+        return _("write text here")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return _("write a whole number")
+    if kind in ("float_type", "float_parsing", "decimal_parsing", "decimal_type"):
+        return _("write a number")
+    if kind in ("bool_type", "bool_parsing"):
+        return _("write true or false")
+    if kind in ("list_type", "tuple_type", "set_type", "iterable_type"):
+        return _("write a list")
+    if kind in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
+        return _("write a map of keys")
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", "")).replace(" or ", _(" or "))
+        return _("use one of: {choices}").format(choices=expected)
+    if kind in ("too_short", "string_too_short"):
+        count = int(ctx.get("min_length", 1) or 1)
+        if kind == "string_too_short" and count == 1:
+            return _("must not be empty")
+        unit = ngettext("character", "characters", count) if kind == "string_too_short" else (
+            ngettext("item", "items", count)
+        )
+        return _("too short: at least {n} {unit}").format(n=count, unit=unit)
+    if kind in ("too_long", "string_too_long"):
+        count = int(ctx.get("max_length", 0) or 0)
+        unit = ngettext("character", "characters", count) if kind == "string_too_long" else (
+            ngettext("item", "items", count)
+        )
+        return _("too long: at most {n} {unit}").format(n=count, unit=unit)
+    if kind == "greater_than_equal":
+        return _("must be at least {limit}").format(limit=ctx.get("ge"))
+    if kind == "greater_than":
+        return _("must be greater than {limit}").format(limit=ctx.get("gt"))
+    if kind == "less_than_equal":
+        return _("must be at most {limit}").format(limit=ctx.get("le"))
+    if kind == "less_than":
+        return _("must be less than {limit}").format(limit=ctx.get("lt"))
+    if kind.startswith(("datetime", "date", "time")):
+        return _("write a date like 2026-12-01 or a date and time like 2026-12-01 08:00")
+    if kind.startswith(("url", "missing_")) or kind == "none_required":
+        return _("invalid value")
+    return _("invalid value ({kind})").format(kind=kind or "?")
 
 
 def _allowed_keys(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:

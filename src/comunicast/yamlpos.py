@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from comunicast.i18n import _
+
 Path_ = tuple[Any, ...]
 
 # libyaml's parser is several times faster and reports the same marks.
@@ -81,28 +83,56 @@ def load(text: str, *, line_offset: int = 0) -> tuple[Any, Positions]:
         data = _build(loader, node, (), positions, budget, line_offset)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = _problem(f"{exc.problem} {exc.context}")
         advice = _advice(f"{exc.problem} {exc.context}")
         if advice:
             problem = f"{problem}: {advice}"
+        message = _("invalid YAML: {problem}").format(problem=problem)
         if mark is None:
-            raise YamlProblem(f"invalid YAML: {problem}") from None
-        raise YamlProblem(
-            f"invalid YAML: {problem}", mark.line + 1 + line_offset, mark.column + 1
-        ) from None
+            raise YamlProblem(message) from None
+        raise YamlProblem(message, mark.line + 1 + line_offset, mark.column + 1) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"invalid YAML: {exc}") from None
+        raise YamlProblem(_("invalid YAML: {problem}").format(problem=_problem(str(exc)))) from None
     except RecursionError:
-        raise YamlProblem("YAML nested too deeply") from None
+        raise YamlProblem(_("YAML nested too deeply")) from None
     finally:
         loader.dispose()
     return data, positions
 
 
+def _problem(text: str) -> str:
+    """PyYAML's complaint in comunicast's words (it writes English only)."""
+    known = (
+        ("mapping values are not allowed", _("a ':' where no key can start")),
+        ("could not find expected ':'", _("a key without ':' after it")),
+        ("did not find expected key", _("a line where a key was expected: check the indentation")),
+        ("did not find expected node content", _("a value is missing")),
+        ("did not find expected ',' or ']'", _("a list in [ ] is not closed")),
+        ("did not find expected ',' or '}'", _("a map in { } is not closed")),
+        ("expected <block end>", _("the indentation does not match the lines above")),
+        ("expected a single document", _("more than one YAML document (---) in the file")),
+        ("but found another document", _("more than one YAML document (---) in the file")),
+        ("found undefined alias", _("an alias (*name) that is never defined")),
+        ("found duplicate anchor", _("an anchor (&name) defined twice")),
+        ("found unknown escape character", _("an unknown escape (\\…) inside double quotes")),
+        ("found unexpected end of stream", _("the file ends inside a quoted value")),
+        ("tab", _("a tab character")),
+        ("cannot start any token", _("a character that cannot start a value (such as @ or `)")),
+        ("while scanning a quoted scalar", _("a quoted value that is not closed")),
+        ("while scanning an alias", _("a '*' that does not start an alias")),
+        ("while scanning an anchor", _("a '&' that does not start an anchor")),
+        ("while scanning a simple key", _("a key without ':' after it")),
+        ("while parsing a block mapping", _("the indentation does not match the lines above")),
+        ("while parsing a flow", _("a list in [ ] or map in { } that is not closed")),
+    )
+    for english, ours in known:
+        if english in text:
+            return ours
+    return _("the YAML syntax is not valid here")
+
+
 def _advice(text: str) -> str | None:
     """What to do about the YAML mistakes people make most when they edit by hand."""
-    from comunicast.i18n import _
-
     if "tab" in text or "'\\t'" in text:
         return _("indent with spaces, not tabs")
     if "mapping values are not allowed" in text:
@@ -130,15 +160,14 @@ def _build(
         # Point at the top-level key whose value blew up, not at a node deep inside an alias.
         where = budget[1] if len(budget) > 1 else _place(node, line_offset)
         raise YamlProblem(
-            f"YAML expands to more than {MAX_NODES} values (too many aliases?)",
+            _("YAML expands to more than {n} values (too many aliases?)").format(n=MAX_NODES),
             where.line,
             where.column,
         )
     positions.values.setdefault(path, _place(node, line_offset))
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTIONS:
         raise YamlProblem(
-            f"unsupported YAML tag {node.tag!r}: only plain text, numbers, dates, lists and maps "
-            "are allowed",
+            _unsupported_tag(node.tag),
             node.start_mark.line + 1 + line_offset,
             node.start_mark.column + 1,
         )
@@ -147,20 +176,20 @@ def _build(
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlProblem(
-                    "mapping keys must be plain values",
+                    _("mapping keys must be plain values"),
                     key_node.start_mark.line + 1 + line_offset,
                     key_node.start_mark.column + 1,
                 )
             key = loader.construct_object(key_node)
             if key == "<<":
                 raise YamlProblem(
-                    "YAML merge keys (<<) are not supported; write the keys out",
+                    _("YAML merge keys (<<) are not supported; write the keys out"),
                     key_node.start_mark.line + 1 + line_offset,
                     key_node.start_mark.column + 1,
                 )
             if key in result:
                 raise YamlProblem(
-                    f"duplicate key {key!r}",
+                    _("duplicate key {key!r}").format(key=key),
                     key_node.start_mark.line + 1 + line_offset,
                     key_node.start_mark.column + 1,
                 )
@@ -179,11 +208,16 @@ def _build(
         return loader.construct_object(node)
     except yaml.constructor.ConstructorError as exc:
         raise YamlProblem(
-            f"unsupported YAML tag {node.tag!r}: only plain text, numbers, dates, lists and maps "
-            "are allowed",
+            _unsupported_tag(node.tag),
             node.start_mark.line + 1 + line_offset,
             node.start_mark.column + 1,
         ) from exc
+
+
+def _unsupported_tag(tag: str) -> str:
+    return _(
+        "unsupported YAML tag {tag!r}: only plain text, numbers, dates, lists and maps are allowed"
+    ).format(tag=tag)
 
 
 _BREAKS = "\r\n"

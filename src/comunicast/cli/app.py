@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,7 +33,37 @@ state = _State()
 
 
 class _Group(TyperGroup):
-    """Runs commands inside the error boundary, so CliRunner and the console script behave alike."""
+    """Runs commands inside the error boundary, so CliRunner and the console script behave alike.
+
+    Typer builds this group afresh for every invocation; `main` chooses the language first
+    (SPEC §7) and translates the whole tree's help, so `--help` and usage errors speak it too.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from comunicast.cli.framework import localize
+
+        argv = list(sys.argv[1:] if args is None else args)
+        choose_interface_language(argv)
+        localize(self)
+        return super().main(
+            argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+        )
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except typer.TyperException as exc:
+            from comunicast.cli.framework import localized_error
+
+            raise localized_error(exc) from exc.__cause__
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -44,6 +75,10 @@ class _Group(TyperGroup):
                 traceback.print_exc()
             report_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except typer.TyperException as exc:
+            from comunicast.cli.framework import localized_error
+
+            raise localized_error(exc) from exc.__cause__
 
 
 app = typer.Typer(
@@ -94,14 +129,60 @@ def _root(
 
 
 def get_config() -> Config:
-    """The project configuration (loaded once per run, honouring --config and COMUNICAST_CONFIG)."""
+    """The project configuration (loaded once per run, honouring --config and COMUNICAST_CONFIG).
+
+    Until it is read, the environment chooses the language (a broken comunicast.yaml is reported
+    in it); once read, its `language:` does, unless COMUNICAST_LANG overrides it (SPEC §7).
+    """
     if state.config is None:
         from comunicast.config import load_config
-        from comunicast.i18n import set_language
+        from comunicast.i18n import choose_language, environment_language, set_language
 
+        set_language(environment_language())
         state.config = load_config(state.config_path)
-        set_language(state.config.language)
+        set_language(choose_language(state.config.language))
     return state.config
+
+
+def choose_interface_language(argv: list[str]) -> None:
+    """Speak the language of SPEC §7 from the start: env, else the project's `language:` line.
+
+    Runs before every command and `--help`, so it only finds comunicast.yaml the way
+    `config_path` does (--config, COMUNICAST_CONFIG, walking up) and reads one line of it,
+    without the YAML parser or the models.
+    """
+    import os
+
+    from comunicast.i18n import choose_language, configured_language, set_language
+
+    explicit = _config_argument(argv) or os.environ.get("COMUNICAST_CONFIG")
+    path: Path | None = None
+    if explicit:
+        path = Path(explicit).expanduser()
+        if path.is_dir():
+            path = path / "comunicast.yaml"
+    else:
+        try:
+            here = Path.cwd().resolve()
+        except OSError:
+            here = None
+        for folder in (here, *here.parents) if here else ():
+            if (folder / "comunicast.yaml").is_file():
+                path = folder / "comunicast.yaml"
+                break
+    set_language(choose_language(configured_language(path)))
+
+
+def _config_argument(argv: list[str]) -> str | None:
+    """The value of the global `--config` in `argv` (it comes before the command)."""
+    for index, arg in enumerate(argv):
+        if arg == "--config" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--config="):
+            return arg.removeprefix("--config=")
+        if not arg.startswith("-"):
+            return None  # the command: later arguments are its own
+    return None
 
 
 #: Command modules, in the order `--help` lists them; each exposes `register(app)`.
@@ -136,18 +217,17 @@ def report_error(exc: ComunicastError) -> None:
     """Print one clear message for a user error (and its hint) on stderr."""
     from comunicast.output import warn
 
-    label = _("error")
     if isinstance(exc, DraftError):
         for line in str(exc).splitlines():
-            warn(f"{label}: {line}")
+            warn(_("error: {message}").format(message=line))
     else:
         text = str(exc)
         lines = text.splitlines() or [""]
-        warn(f"{label}: {lines[0]}")
+        warn(_("error: {message}").format(message=lines[0]))
         for line in lines[1:]:
             warn(f"  {line}")
     if exc.hint:
-        warn(f"{_('hint')}: {exc.hint}")
+        warn(_("hint: {text}").format(text=exc.hint))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import typer
 
-from comunicast.i18n import _, ngettext
+from comunicast.i18n import _, format_number, ngettext
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -136,15 +136,15 @@ def summary_line(report: Report) -> str:
     from comunicast.rules.engine import Severity
 
     files = ngettext("{n} file checked", "{n} files checked", len(report.files)).format(
-        n=len(report.files))
+        n=format_number(len(report.files)))
     errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING,
                                                           Severity.INFO))
     if not (errors or warnings or infos):
         return files + ": " + _("no problems found")
     parts = [
-        ngettext("{n} error", "{n} errors", errors).format(n=errors),
-        ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings),
-        ngettext("{n} info", "{n} infos", infos).format(n=infos),
+        ngettext("{n} error", "{n} errors", errors).format(n=format_number(errors)),
+        ngettext("{n} warning", "{n} warnings", warnings).format(n=format_number(warnings)),
+        ngettext("{n} info", "{n} infos", infos).format(n=format_number(infos)),
     ]
     return files + ": " + ", ".join(parts)
 
@@ -244,7 +244,7 @@ def _github(report: Report) -> None:
                 if f.column is not None:
                     props.append(f"col={f.column}")
             props.append(f"title={_escape_property(f.rule)}")
-            message = f.message + (f" ({_('suggestion: {text}').format(text=f.suggestion)})"
+            message = f.message + (" (" + _("suggestion: {text}").format(text=f.suggestion) + ")"
                                    if f.suggestion else "")
             echo(f"::{command[f.severity.label]} {','.join(props)}::{_escape_data(message)}")
     warn(summary_line(report))

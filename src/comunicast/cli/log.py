@@ -145,6 +145,16 @@ def row_of(config: Config, pub: Publication) -> dict[str, Any]:
     }
 
 
+def _when(iso: str | None, *, with_time: bool = True) -> str:
+    """An ISO timestamp of `row_of` as people write it: `1 dicembre 2026, 08:00`."""
+    if not iso:
+        return ""
+    from comunicast.i18n import format_date, format_datetime
+
+    value = datetime.fromisoformat(iso)
+    return format_datetime(value) if with_time else format_date(value.date())
+
+
 def approval_fields(config: Config, found: dict[str, Any] | None) -> dict[str, Any]:
     """SPEC §8 additions to a `log` row: who approved it, or why it went out urgently."""
     found = found or {}
@@ -160,15 +170,11 @@ def approval_fields(config: Config, found: dict[str, Any] | None) -> dict[str, A
 def _urgent(row: dict[str, Any]) -> str:
     if not row.get("urgent_reason"):
         return ""
-    return f"{row['urgent_reason']} ({row['urgent_by']}, {_short(row['urgent_at'])})"
-
-
-def _short(iso: str | None) -> str:
-    return iso[:16].replace("T", " ") if iso else ""
+    return f"{row['urgent_reason']} ({row['urgent_by']}, {_when(row['urgent_at'])})"
 
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
-    from comunicast.output import echo, is_terminal, stdout_console, warn
+    from comunicast.output import echo, is_terminal, state_word, stdout_console, warn
 
     if not rows:
         warn(_("nothing published yet"))
@@ -176,10 +182,10 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
     headers = [_("when"), _("draft"), _("sender"), _("state"), _("remote id"), _("attempts"),
                _("leaves channel"), _("approved by"), _("urgent reason")]
     table_rows = [
-        [_short(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
-         r["state"] + (f" ({_('pasted')})" if r.get("pasted_at")
-                       else f" ({_('resolved')})" if r["resolved_as"] else ""),
-         r["remote_id"] or "", str(r["attempts"]), _short(r["leaves_channel_at"])[:10],
+        [_when(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
+         state_word(r["state"]) + (" (" + _("pasted") + ")" if r.get("pasted_at")
+                                   else " (" + _("resolved") + ")" if r["resolved_as"] else ""),
+         r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False),
          ", ".join(r.get("approved_by") or []), _urgent(r)]
         for r in rows
     ]

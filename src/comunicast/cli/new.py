@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
             try:
                 when = parse_when(at)
             except ValueError as exc:
-                raise UsageError(f"--at: {exc}") from None
+                raise UsageError("--at: " + str(exc)) from None
             if not hasattr(when, "year"):
                 raise UsageError(_("--at: write a date such as 2026-12-01 08:00"))
         today = now(config.tz).date()

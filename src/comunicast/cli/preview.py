@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.compose import target_texts
         from comunicast.drafts import draft_files, load_draft
         from comunicast.errors import UsageError
+        from comunicast.i18n import format_number
         from comunicast.output import echo, is_terminal, print_json, stderr_console, warn
 
         config = get_config()
@@ -65,9 +66,13 @@ def register(app: typer.Typer) -> None:
             return
         for i, item in enumerate(texts):
             over = item.length > item.limit
-            status = _("{length}/{limit} characters").format(length=item.length, limit=item.limit)
+            status = _("{length}/{limit} characters").format(
+                length=format_number(item.length), limit=format_number(item.limit)
+            )
             if over:
-                status += " — " + _("over the limit by {n}").format(n=item.length - item.limit)
+                status += " — " + _("over the limit by {n}").format(
+                    n=format_number(item.length - item.limit)
+                )
             header = f"── {item.target} · {status} ──"
             if len(texts) == 1:
                 # One target: stdout carries exactly the text (ready to pipe or paste).

@@ -260,7 +260,7 @@ def _ids_in(config: Config) -> dict[str, Path]:
 
 def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     """On an interactive terminal, ask before sending to real senders; never when piped (cron)."""
-    from comunicast.output import is_terminal, warn
+    from comunicast.output import confirm, is_terminal, warn
 
     if not is_terminal(sys.stdin):
         return
@@ -270,7 +270,7 @@ def _confirm(publisher: Publisher, items: list[Planned]) -> None:
     warn(_("About to publish:"))
     for item in real:
         warn(f"  {item.message.draft_id} → {item.sender.name} ({item.sender.adapter_name})")
-    if not typer.confirm(_("Send now?"), default=False, err=True):
+    if not confirm(_("Send now?")):
         warn(_("nothing sent"))
         raise typer.Exit(0)
 
@@ -329,7 +329,7 @@ def _report_draft_errors(errors: list[DraftError]) -> None:
 
     for exc in errors:
         for line in str(exc).splitlines():
-            warn(f"{_('error')}: {line}")
+            warn(_("error: {message}").format(message=line))
 
 
 def _draft_error_json(exc: DraftError) -> dict[str, object]:
@@ -350,7 +350,7 @@ _STYLES = {
 
 
 def _print_outcomes(outcomes: list[Outcome]) -> None:
-    from comunicast.output import is_terminal, stdout_console
+    from comunicast.output import is_terminal, state_word, stdout_console
 
     if not outcomes:
         return
@@ -364,29 +364,29 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
             table.add_column(column, overflow="fold")
         for o in outcomes:
             # Text, not markup: errors quote platforms and may hold "[brackets]".
-            table.add_row(Text(o.draft_id), Text(o.sender), Text(o.state, style=_STYLES[o.state]),
+            table.add_row(Text(o.draft_id), Text(o.sender), Text(state_word(o.state), style=_STYLES.get(o.state, "")),
                           Text(o.remote_id or ""), Text(str(o.attempts or "")), Text(o.error or ""))
         stdout_console().print(table)
         return
     from comunicast.output import echo
 
     for o in outcomes:
-        line = f"{o.state}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
+        line = f"{state_word(o.state)}\t{o.draft_id}\t{o.sender}\t{o.remote_id or '-'}\t{o.attempts}"
         echo(line + (f"\t{o.error}" if o.error else ""))
 
 
 def _print_dry_run(outcomes: list[Outcome]) -> None:
-    from comunicast.output import echo
+    from comunicast.output import echo, state_word
 
     for o in outcomes:
         if o.state == "dry-run":
             echo(f"── {o.draft_id} → {o.sender} ({o.target}) · " + _("would send") + " ──")
             echo(o.text or "")
             if o.image:
-                echo(f"[{_('image')}: {o.image}]")
+                echo("[" + _("image: {name}").format(name=o.image) + "]")
             echo()
         else:
-            echo(f"── {o.draft_id} → {o.sender} · {o.state}" + (f": {o.error}" if o.error else "")
+            echo(f"── {o.draft_id} → {o.sender} · {state_word(o.state)}" + (f": {o.error}" if o.error else "")
                  + " ──")
 
 

@@ -28,7 +28,15 @@ class PaperChoice(str, Enum):
 
 def register(app: typer.Typer) -> None:
     """Add the `qr` command to `app`."""
-    app.command(name="qr")(qr)
+    app.command(
+        name="qr",
+        help=_(
+            "Print the channel's QR code, or write it (--code-only) or a poster to a PNG, PDF or "
+            "SVG file. Every file is decoded back before it is put in place: if the code does not "
+            "read exactly as the link, nothing is written. A poster needs comunicast.yaml "
+            "(organization name); a bare code with --url does not."
+        ),
+    )(qr)
 
 
 def qr(
@@ -227,29 +235,33 @@ def _report(result: Result, output_format: OutputFormat) -> None:
                 echo(line)
         echo(result.url)
         return
-    what = _("poster") if result.kind == "poster" else _("QR code")
-    size_kb = (result.bytes or 0) / 1024
+    from comunicast.i18n import format_number
+
+    wrote = (
+        _("Wrote the poster {path} ({paper}{fmt}, {size} KB), checked: it scans as {url}")
+        if result.kind == "poster"
+        else _("Wrote the QR code {path} ({paper}{fmt}, {size} KB), checked: it scans as {url}")
+    )
     paper = (
         f"{result.paper.upper() if result.paper in ('a3', 'a4', 'a5') else result.paper}, "
         if result.paper
         else ""
     )
     echo(
-        _("Wrote {what} {path} ({paper}{fmt}, {size:.0f} KB), checked: it scans as {url}").format(
-            what=what,
+        wrote.format(
             path=result.path,
             paper=paper,
             fmt=result.format.upper(),
-            size=size_kb,
+            size=format_number((result.bytes or 0) / 1024),
             url=result.url,
         )
     )
     if result.code_cm is not None and result.scan_distance_cm is not None:
         distance = result.scan_distance_cm
-        far = f"{distance / 100:.1f} m" if distance >= 100 else f"{distance} cm"
+        far = f"{format_number(distance / 100, 1)} m" if distance >= 100 else f"{distance} cm"
         echo(
-            _("Code printed {size:.1f} × {size:.1f} cm: scans from about {far}.").format(
-                size=result.code_cm, far=far
+            _("Code printed {size} × {size} cm: scans from about {far}.").format(
+                size=format_number(result.code_cm, 1), far=far
             )
         )
     elif result.code_px is not None:

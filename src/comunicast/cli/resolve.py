@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         from comunicast.errors import ComunicastError, UsageError
         from comunicast.ledger import Ledger
         from comunicast.locks import PublicationLock
-        from comunicast.output import echo
+        from comunicast.output import echo, state_word
 
         config = get_config()
         draft_id = draft_id_of(config, draft)
@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
                 for pub in unsettled:
                     done = ledger.resolve(pub.id, as_.value, note=_("settled by hand"))
                     echo(_("{draft} → {sender} (revision {rev}): {state}").format(
-                        draft=draft_id, sender=sender, rev=done.revision[:15], state=done.state))
+                        draft=draft_id, sender=sender, rev=done.revision[:15],
+                        state=state_word(done.state)))
             finally:
                 lock.release()
 
@@ -79,7 +80,7 @@ def _settle_paste(config: Config, ledger: Ledger, draft_id: str, sender: str,
     from datetime import UTC, datetime
 
     from comunicast.errors import UsageError
-    from comunicast.output import echo
+    from comunicast.output import echo, state_word
 
     rows = ledger.publications(draft_id=draft_id, sender=sender)
     if not rows:
@@ -93,7 +94,7 @@ def _settle_paste(config: Config, ledger: Ledger, draft_id: str, sender: str,
     if setting is None or setting.adapter != "outbox" or not sent:
         raise UsageError(
             _("nothing to resolve: {draft} → {sender} is {state}").format(
-                draft=draft_id, sender=sender, state=rows[0].state),
+                draft=draft_id, sender=sender, state=state_word(rows[0].state)),
         )
     latest = max(sent, key=lambda r: (r.sent_at or r.claimed_at, r.id))
     if as_ == "failed":
@@ -102,7 +103,7 @@ def _settle_paste(config: Config, ledger: Ledger, draft_id: str, sender: str,
                 _("{draft} → {sender} was already marked pasted; it cannot be undone").format(
                     draft=draft_id, sender=sender) if latest.pasted_at else
                 _("nothing to resolve: {draft} → {sender} is {state}").format(
-                    draft=draft_id, sender=sender, state=latest.state),
+                    draft=draft_id, sender=sender, state=state_word(latest.state)),
             )
         ledger.unpaste(latest.id, note=_("not pasted, settled by hand"))
         echo(_("{draft} → {sender}: not pasted; the next publish writes it again").format(

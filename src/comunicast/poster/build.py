@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comunicast.errors import ConfigError, UsageError
-from comunicast.i18n import _
+from comunicast.i18n import N_, _
 from comunicast.poster.layout import PAPERS, PosterTexts
 from comunicast.poster.qr import Symbol, check_contrast, make_symbol
 
@@ -25,15 +25,17 @@ POSTER_FORMATS = (".png", ".pdf")
 #: People scan a code from about ten times its width.
 SCAN_FACTOR = 10
 
-DEFAULT_TITLE = "Segui il {organization} su WhatsApp"
+# The poster's default texts, translated where the poster is made (Italian: "Segui il
+# {organization} su WhatsApp", "Inquadra il QR code con la fotocamera", …; see the catalog).
+DEFAULT_TITLE = N_("Follow {organization} on WhatsApp")
 DEFAULT_STEPS = (
-    "Inquadra il QR code con la fotocamera",
-    "Tocca «Iscriviti»",
-    "Attiva le notifiche \U0001f514",
+    N_("Scan the QR code with your phone's camera"),
+    N_("Tap «Follow»"),
+    N_("Turn on notifications \U0001f514"),
 )
-DEFAULT_PRIVACY = (
-    "Il Comune non vede nomi, foto e numeri di telefono di chi segue il canale. "
-    "Gli aggiornamenti restano visibili per 30 giorni."
+DEFAULT_PRIVACY = N_(
+    "The Comune does not see the names, photos or phone numbers of the people who follow the "
+    "channel. Updates stay visible for 30 days."
 )
 
 
@@ -135,14 +137,14 @@ def poster_texts(config: Config, url: str) -> PosterTexts:
     """The poster's texts from `poster:` in config, with Italian defaults."""
     org = config.organization.name
     poster = config.poster
-    title = (poster.title or DEFAULT_TITLE).replace("{organization}", org)
-    steps = tuple(poster.steps) if poster.steps else DEFAULT_STEPS
+    title = (poster.title or _(DEFAULT_TITLE)).replace("{organization}", org)
+    steps = tuple(poster.steps) if poster.steps else tuple(_(s) for s in DEFAULT_STEPS)
     return PosterTexts(
         organization=org,
         title=title,
         steps=(steps[0], steps[1], steps[2]),
         url=url,
-        privacy=poster.privacy or DEFAULT_PRIVACY,
+        privacy=poster.privacy or _(DEFAULT_PRIVACY),
     )
 
 

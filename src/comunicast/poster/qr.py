@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from comunicast.errors import ComunicastError, ConfigError
-from comunicast.i18n import _
+from comunicast.i18n import _, format_number
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -136,8 +136,13 @@ def check_contrast(dark: str, light: str = WHITE) -> float:
         raise ConfigError(
             _(
                 "contrast between the code's modules ({dark}) and background ({light}) is "
-                "{ratio:.1f}:1; a code must have at least {minimum:.0f}:1 to scan reliably"
-            ).format(dark=dark, light=light, ratio=ratio, minimum=MIN_CONTRAST),
+                "{ratio}:1; a code must have at least {minimum}:1 to scan reliably"
+            ).format(
+                dark=dark,
+                light=light,
+                ratio=format_number(ratio, 1),
+                minimum=format_number(MIN_CONTRAST),
+            ),
             hint=_('set poster.qr_color to a darker colour, e.g. "#000000"'),
         )
     return ratio

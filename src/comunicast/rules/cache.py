@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from comunicast import __version__
 from comunicast.errors import ComunicastError
+from comunicast.i18n import current_language
 from comunicast.rules.engine import RULES, Finding, Setting, Severity
 from comunicast.rules.links import LinkAt
 
@@ -171,6 +172,9 @@ def run_key(config: Config, chosen: dict[str, Setting]) -> hashlib._Hash:
         "rules": {k: [None if v.severity is None else int(v.severity), v.options]
                   for k, v in sorted(chosen.items())},
         "plugins": _plugin_limits(config),
+        # Findings are remembered as they were worded: in the language of the run that made
+        # them (COMUNICAST_LANG or the locale may change it without touching comunicast.yaml).
+        "language": current_language(),
     }
     h.update(json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str).encode())
     return h

@@ -162,8 +162,8 @@ class Setting:
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "a whole number", float: "a number", bool: "true or false", str: "text",
-             list: "a list"}
+    names = {int: _("a whole number"), float: _("a number"), bool: _("true or false"),
+             str: _("text"), list: _("a list")}
     return _(" or ").join(names.get(k, k.__name__) for k in kinds)
 
 

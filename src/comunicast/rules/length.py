@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from comunicast.i18n import _
+from comunicast.i18n import _, format_number
 from comunicast.rules.engine import Context, Hit, Option, Severity, rule
 
 
@@ -37,8 +37,8 @@ def _text(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
             yield Hit(
                 _("{length} characters on {target}, over its limit of {limit} for {what}: "
                   "shorten the text by {over} characters").format(
-                    length=length, target=limits.target, limit=limit, what=what,
-                    over=length - limit),
+                    length=format_number(length), target=limits.target,
+                    limit=format_number(limit), what=what, over=format_number(length - limit)),
                 line, column,
             )
     plain = text_length(rendered_text(ctx.draft, ctx.config, "plain"), "plain")
@@ -46,13 +46,14 @@ def _text(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
         yield Hit(
             _("{length} characters, over the {max} this office allows (max_chars): keep the "
               "essential facts and link the page with the details").format(
-                length=plain, max=opts["max_chars"]),
+                length=format_number(plain), max=format_number(opts["max_chars"])),
             line, column,
         )
     elif plain > opts["warn_chars"]:
         yield Hit(
             _("{length} characters, over {warn} (warn_chars): short messages are read to the "
-              "end; consider cutting").format(length=plain, warn=opts["warn_chars"]),
+              "end; consider cutting").format(length=format_number(plain),
+                                               warn=format_number(opts["warn_chars"])),
             line, column, cap=Severity.WARNING,
         )
 

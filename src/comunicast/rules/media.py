@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from comunicast.i18n import _
+from comunicast.i18n import _, format_number
 from comunicast.rules.engine import Context, Hit, Option, Severity, rule
 
 FORMATS = ("JPEG", "PNG")
@@ -116,9 +116,10 @@ def _size(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     if image.size > limit:
         line, column = ctx.field_place("image")
         yield Hit(
-            _("{name} is {size:.1f} MB, over {limit:.1f} MB: resize it (1600 pixels wide is "
+            _("{name} is {size} MB, over {limit} MB: resize it (1600 pixels wide is "
               "plenty for a phone)").format(
-                name=image.path.name, size=image.size / 1048576, limit=limit / 1048576),
+                name=image.path.name, size=format_number(image.size / 1048576, 1),
+                limit=format_number(limit / 1048576, 1)),
             line, column,
         )
 

@@ -6,10 +6,8 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
-from comunicast.i18n import _
+from comunicast.i18n import _, format_date, format_datetime
 from comunicast.rules.engine import Context, Hit, Severity, rule
-
-_FMT = "%Y-%m-%d %H:%M"
 
 
 def deadline_at(ctx: Context) -> datetime | None:
@@ -24,7 +22,14 @@ def deadline_at(ctx: Context) -> datetime | None:
 
 
 def _show(when: datetime, ctx: Context) -> str:
-    return when.astimezone(ctx.config.tz).strftime(_FMT)
+    return format_datetime(when.astimezone(ctx.config.tz))
+
+
+def _show_deadline(deadline: datetime, ctx: Context) -> str:
+    # A deadline written as a date is the whole day: show the day, not 23:59.
+    if not isinstance(ctx.draft.deadline, datetime):
+        return format_date(deadline.date())
+    return _show(deadline, ctx)
 
 
 @rule("schedule.past", Severity.WARNING,
@@ -52,7 +57,7 @@ def _after_deadline(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     if deadline is not None and when > deadline:
         yield Hit(
             _("publish_at {when} is after the deadline {deadline}: nobody could act on it; "
-              "publish earlier").format(when=_show(when, ctx), deadline=_show(deadline, ctx)),
+              "publish earlier").format(when=_show(when, ctx), deadline=_show_deadline(deadline, ctx)),
             line, column,
         )
     starts = ctx.draft.starts_at
@@ -80,4 +85,5 @@ def _expired(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
     for name, when, message in checks:
         if when is not None and when < ctx.now:
             line, column = ctx.field_place(name)
-            yield Hit(message.format(when=_show(when, ctx)), line, column)
+            shown = _show_deadline(when, ctx) if name == "deadline" else _show(when, ctx)
+            yield Hit(message.format(when=shown), line, column)

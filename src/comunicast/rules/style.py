@@ -207,7 +207,7 @@ def _burocratese_rule(ctx: Context, opts: dict[str, Any]) -> Iterator[Hit]:
                 message = _('"{found}" is bureaucratic: {note}').format(
                     found=found, note=_(expr.note or "leave it out"))
             if expr.plain and expr.note:
-                message += f" ({_(expr.note)})"
+                message += " (" + _(expr.note) + ")"
             yield Hit(message, line, column, expr.plain or None, span=end - start)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from comunicast.i18n import _
+from comunicast.i18n import _, format_number
 from comunicast.senders.base import NotDelivered
 
 _SIGNATURES = (
@@ -44,8 +44,11 @@ def read_image(path: Path, max_bytes: int, what: str) -> Image:
         ) from None
     if len(data) > max_bytes:
         raise NotDelivered(
-            _("{what}: image {name} is {size:.1f} MB, over the {limit:.0f} MB limit").format(
-                what=what, name=path.name, size=len(data) / 1e6, limit=max_bytes / (1024 * 1024)
+            _("{what}: image {name} is {size} MB, over the {limit} MB limit").format(
+                what=what,
+                name=path.name,
+                size=format_number(len(data) / 1e6, 1),
+                limit=format_number(max_bytes / (1024 * 1024)),
             )
         )
     found = sniff(data)

@@ -119,7 +119,9 @@ class OutboxSender:
         self._desk: Desk | None = None
         self._desk_at = float("-inf")
         self._desk_due = False
-        self._language = config.language
+        from comunicast.i18n import current_language
+
+        self._language = current_language()
         self._organization = config.organization.name
 
     def __repr__(self) -> str:

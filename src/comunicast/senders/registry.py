@@ -79,11 +79,15 @@ def _validate(name: str, cls: Any) -> None:
 
     missing = [a for a in ("limits", "Options", "send") if not hasattr(cls, a)]
     if missing:
-        raise TypeError(f"adapter {name!r} lacks {', '.join(missing)}")
+        raise TypeError(
+            _("adapter {name!r} lacks {missing}").format(name=name, missing=", ".join(missing))
+        )
     if not isinstance(cls.limits, Limits):
-        raise TypeError(f"adapter {name!r}: limits must be a comunicast.senders.base.Limits")
+        raise TypeError(
+            _("adapter {name!r}: limits must be a comunicast.senders.base.Limits").format(name=name)
+        )
     if not (isinstance(cls.Options, type) and issubclass(cls.Options, SenderOptions)):
-        raise TypeError(f"adapter {name!r}: Options must subclass SenderOptions")
+        raise TypeError(_("adapter {name!r}: Options must subclass SenderOptions").format(name=name))
 
 
 def adapter_class(config: Config, sender: str) -> type[Sender]:

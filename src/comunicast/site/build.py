@@ -212,9 +212,11 @@ def _settings(config: Config) -> dict[str, Any]:
                 _("organization.logo {path} cannot be read").format(path=logo),
                 "organization", "logo",
             ) from None
+    from comunicast.i18n import current_language
+
     texts = poster_texts(config, config.channel.invite_url)
     return {
-        "language": config.language,
+        "language": current_language(),
         "title": config.site.title or config.organization.name,
         "organization": config.organization.name,
         "website": config.organization.website,
@@ -282,8 +284,10 @@ def _environment(config: Config) -> Environment:
 def _files(config: Config, env: _LazyEnvironment, settings: dict[str, Any],
            messages: list[SiteMessage], ledger: Ledger | None, *, now: datetime) -> list[_File]:
 
+    from comunicast.i18n import current_language
+
     tz = config.tz
-    lang = config.language
+    lang = current_language()
     base = settings["base_url"]
     _labels.clear()  # the language may have changed since the last build in this process
     files: list[_File] = []
@@ -525,19 +529,14 @@ def _excerpt(text: str, limit: int = 220) -> str:
 def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-_MONTHS = {
-    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
-           "settembre", "ottobre", "novembre", "dicembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
-
-
 def format_when(value: datetime, lang: str, *, time: bool = True) -> str:
-    """`1 dicembre 2026, 08:00` (Italian) or `1 December 2026, 08:00`."""
-    months = _MONTHS.get(lang, _MONTHS["en"])
-    text = f"{value.day} {months[value.month - 1]} {value.year}"
-    return f"{text}, {value:%H:%M}" if time else text
+    """`1 dicembre 2026, 08:00` (Italian) or `1 December 2026, 08:00`: the interface's dates.
+
+    `lang` is the language the catalog was set to (`comunicast.i18n`), which names the months.
+    """
+    from comunicast.i18n import format_date, format_datetime
+
+    return format_datetime(value) if time else format_date(value)
 
 
 def _human(value: str, tz: Any, lang: str) -> str:
