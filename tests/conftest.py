@@ -130,3 +130,52 @@ def immutable(folder: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run([chattr, "-i", str(folder)], capture_output=True, check=False)
+
+
+# -- a private PostgreSQL (SPEC §11) -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """One private PostgreSQL per test session (per xdist worker), stopped at the end."""
+    from pg_support import start_server
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _missing_postgres("psycopg is not installed (pip install -e '.[test]')")
+    try:
+        server = start_server()
+    except (FileNotFoundError, RuntimeError) as exc:
+        _missing_postgres(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _missing_postgres(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs PostgreSQL for the ledger's tests: {reason}")
+    pytest.skip(f"no PostgreSQL here: {reason}")
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> Iterator[str]:
+    """The URL (with its password) of a fresh database on the private server."""
+    url = pg_server.create_database()  # type: ignore[attr-defined]
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_at(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """Where a test's ledger lives, once per engine: a SQLite file, or a project in PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "state" / "ledger.sqlite3"
+    from comunicast.state import PostgresLocation
+
+    url = request.getfixturevalue("pg_url")
+    return PostgresLocation(url, "comune-di-cremona")

@@ -17,11 +17,53 @@ from fakes import FakeWaha, FakeWebhook
 from publish_support import NOW, SECRETS_ENV, draft, make_project, rows, waha
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
+def _env(shared: SharedLedger | None = None, host: str = "a") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(SECRETS_ENV)
     env["COMUNICAST_NOW"] = NOW
+    if shared is not None:
+        env.update(shared.host_env(host))
     return env
+
+
+@dataclass
+class SharedLedger:
+    """One PostgreSQL ledger shared by several "hosts" (each its own state folder)."""
+
+    root: Path
+    url: str
+    password: str
+    project: str = "comune-di-cremona"
+
+    def host_env(self, host: str) -> dict[str, str]:
+        return {"COMUNICAST_STATE_DIR": str(self.root / f"host-{host}"),
+                "PG_PASSWORD": self.password}
+
+    def configure(self) -> None:
+        """Point the project's comunicast.yaml at the database (password as ${PG_PASSWORD})."""
+        import yaml
+
+        path = self.root / "comunicast.yaml"
+        data = yaml.safe_load(path.read_text("utf-8"))
+        data["state"] = {"url": self.url.replace(f":{self.password}@", ":${PG_PASSWORD}@")}
+        path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+
+    def rows(self) -> list[dict[str, object]]:
+        import psycopg
+        from psycopg import sql
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(self.url, row_factory=dict_row) as conn:
+            if conn.execute("SELECT to_regclass(%s) AS t",
+                            (f'"{self.project}".publications',)).fetchone()["t"] is None:  # type: ignore[index]
+                return []
+            return list(conn.execute(sql.SQL("SELECT * FROM {}.publications ORDER BY id")
+                                     .format(sql.Identifier(self.project))))
+
+
+def _rows(root: Path, shared: SharedLedger | None) -> list[dict[str, object]]:
+    return shared.rows() if shared is not None else rows(root)
 
 
 @dataclass
@@ -36,6 +78,8 @@ class CrashReport:
     #: Exit codes of the reruns.
     rerun_codes: Counter[int] = field(default_factory=Counter)
     delivered_unknown: int = 0
+    #: Longest time a rerun waited for a killed run's claim to stop being `in-progress`.
+    longest_wait: float = 0.0
     duplicates: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -45,23 +89,31 @@ class CrashReport:
             f"{self.trials} SIGKILL trials: final states {dict(self.final)}; killed run left "
             f"{dict(self.left_behind)}; rerun exit codes {dict(self.rerun_codes)}; "
             f"unknown but actually delivered: {self.delivered_unknown}; "
-            f"duplicate deliveries: {sum(n - 1 for n in self.duplicates.values())}"
+            f"duplicate deliveries: {sum(n - 1 for n in self.duplicates.values())}; "
+            f"longest wait for a dead run's claim: {self.longest_wait:.2f} s"
         )
 
 
-def crash_trials(root: Path, trials: int, *, seed: int, server_delay: float = 0.4) -> CrashReport:
-    """Kill `comunicast publish` with SIGKILL at a random moment, rerun normally, check the books."""
+def crash_trials(root: Path, trials: int, *, seed: int, server_delay: float = 0.4,
+                 shared: SharedLedger | None = None, dead_bound: float = 0.0) -> CrashReport:
+    """Kill `comunicast publish` with SIGKILL at a random moment, rerun normally, check the books.
+
+    With `shared` (a PostgreSQL ledger) the killed run is on host "a", the rerun on host "b";
+    a rerun that still finds the claim `in-progress` tries again for up to `dead_bound` s.
+    """
     rng = random.Random(seed)
     report = CrashReport()
     with FakeWaha() as gateway:
         gateway.delay = server_delay
         make_project(root, {"whatsapp": waha(gateway.url, timeout=10)})
+        if shared is not None:
+            shared.configure()
         for i in range(trials):
             name = f"d{i:03d}"
             text = f"Avviso numero {i}: il ponte sul Po resta chiuso per lavori."
             path = draft(root, name, body=text)
             proc = subprocess.Popen(
-                [*comunicast_exe(), "publish", str(path)], cwd=root, env=_env(),
+                [*comunicast_exe(), "publish", str(path)], cwd=root, env=_env(shared, "a"),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             if i % 2 == 0:
@@ -76,21 +128,31 @@ def crash_trials(root: Path, trials: int, *, seed: int, server_delay: float = 0.
                 time.sleep(rng.uniform(0.0, server_delay + 0.15))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
-            mine = [r for r in rows(root) if r["draft_id"] == name]
-            report.left_behind[mine[0]["state"] if mine else "nothing"] += 1
+            killed_at = time.monotonic()
+            mine = [r for r in _rows(root, shared) if r["draft_id"] == name]
+            report.left_behind[str(mine[0]["state"]) if mine else "nothing"] += 1
 
-            rerun = subprocess.run(
-                [*comunicast_exe(), "publish", str(path), "--format", "json"], cwd=root,
-                env=_env(), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-                check=False,
-            )
+            while True:
+                rerun = subprocess.run(
+                    [*comunicast_exe(), "publish", str(path), "--format", "json"], cwd=root,
+                    env=_env(shared, "b"), capture_output=True, text=True, timeout=60,
+                    stdin=subprocess.DEVNULL, check=False,
+                )
+                try:
+                    [pub] = json.loads(rerun.stdout)["publications"]
+                except ValueError:
+                    pub = None
+                waited = time.monotonic() - killed_at
+                if pub is None or pub["state"] != "in-progress" or waited > dead_bound:
+                    break
+                time.sleep(0.1)
+            if pub is not None and pub["state"] != "in-progress":
+                report.longest_wait = max(report.longest_wait, waited)
             report.rerun_codes[rerun.returncode] += 1
-            try:
-                [pub] = json.loads(rerun.stdout)["publications"]
-            except ValueError:
+            if pub is None:
                 report.problems.append(f"{name}: rerun exit {rerun.returncode}: {rerun.stderr}")
                 continue
-            [row] = [r for r in rows(root) if r["draft_id"] == name]
+            [row] = [r for r in _rows(root, shared) if r["draft_id"] == name]
             report.final[row["state"]] += 1
             report.trials += 1
             delivered = sum(1 for d in gateway.deliveries if text in d.key)
@@ -111,8 +173,11 @@ def crash_trials(root: Path, trials: int, *, seed: int, server_delay: float = 0.
     return report
 
 
-def concurrent_due(root: Path, drafts: int, processes: int) -> tuple[Counter[str], list[int], int]:
-    """`processes` simultaneous `publish --due` over `drafts` due drafts.
+def concurrent_due(root: Path, drafts: int, processes: int, *,
+                   shared: SharedLedger | None = None,
+                   hosts: int = 1) -> tuple[Counter[str], list[int], int]:
+    """`processes` simultaneous `publish --due` over `drafts` due drafts, spread over `hosts`
+    (state folders; with `shared`, one PostgreSQL ledger for all of them).
 
     Returns deliveries per Idempotency-Key, the exit codes, and the ledger's `sent` rows.
     """
@@ -120,16 +185,19 @@ def concurrent_due(root: Path, drafts: int, processes: int) -> tuple[Counter[str
         hook.delay = 0.01
         make_project(root, {"hook": {"adapter": "webhook", "url": hook.url,
                                      "secret": "${HOOK_SECRET}", "timeout": 10}})
+        if shared is not None:
+            shared.configure()
         for i in range(drafts):
             draft(root, f"due-{i:03d}", body=f"Comunicazione {i}: il ponte resta chiuso per lavori.",
                   extra=f"publish_at: 2026-12-01 0{i % 9}:00")
         procs = [
             subprocess.Popen(
-                [*comunicast_exe(), "publish", "--due"], cwd=root, env=_env(),
+                [*comunicast_exe(), "publish", "--due"], cwd=root,
+                env=_env(shared, str(i % hosts)) if shared is not None else _env(),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True,
             )
-            for _ in range(processes)
+            for i in range(processes)
         ]
         codes = []
         said = []
@@ -138,7 +206,126 @@ def concurrent_due(root: Path, drafts: int, processes: int) -> tuple[Counter[str
             codes.append(proc.returncode)
             said.append(f"exit {proc.returncode}\n{err}{out}")
         counts = Counter(d.key for d in hook.deliveries)
-    sent = sum(1 for r in rows(root) if r["state"] == "sent")
+    sent = sum(1 for r in _rows(root, shared) if r["state"] == "sent")
     if any(codes):  # what a failing run said, for the assertion's message
         print("\n---\n".join(said))
     return counts, codes, sent
+
+
+@dataclass
+class CorrectionCrashReport:
+    """What the SIGKILL trials of edits and withdrawals saw."""
+
+    trials: int = 0
+    #: Per action: how the rerun left the message (`edited`, `withdrawn`, `unknown`, …).
+    final: Counter[str] = field(default_factory=Counter)
+    #: What the killed run had left in the `actions` table.
+    left_behind: Counter[str] = field(default_factory=Counter)
+    rerun_codes: Counter[int] = field(default_factory=Counter)
+    new_messages: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line, for the test log and the README."""
+        return (
+            f"{self.trials} SIGKILL trials of edits and withdrawals: outcomes {dict(self.final)};"
+            f" killed run left {dict(self.left_behind)}; rerun exit codes "
+            f"{dict(self.rerun_codes)}; messages sent anew: {self.new_messages}"
+        )
+
+
+def _action_rows(root: Path, draft_id: str) -> list[dict[str, object]]:
+    import sqlite3
+
+    path = root / ".comunicast" / "ledger.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(
+            "SELECT a.* FROM actions a JOIN publications p ON p.id = a.publication_id"
+            " WHERE p.draft_id = ? ORDER BY a.id", (draft_id,))]
+    finally:
+        conn.close()
+
+
+def correction_crash_trials(root: Path, trials: int, *, seed: int,
+                            server_delay: float = 0.4) -> CorrectionCrashReport:
+    """Kill `publish --edit` or `withdraw` with SIGKILL at a random moment, rerun it normally,
+    and check the fake channel: the message shows the new text (or is gone) exactly once, or
+    the rerun says `unknown`; no message is ever sent anew."""
+    rng = random.Random(seed)
+    report = CorrectionCrashReport()
+    with FakeWaha() as gateway:
+        make_project(root, {"whatsapp": waha(gateway.url, timeout=10)})
+        names = [f"c{i:03d}" for i in range(trials)]
+        for i, name in enumerate(names):
+            draft(root, name, body=f"Avviso {i}: il ponte sul Po resta chiuso per lavori.")
+        first = subprocess.run(
+            [*comunicast_exe(), "publish", "messages", "--format", "json"], cwd=root,
+            env=_env(), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if first.returncode != 0:
+            report.problems.append(f"first publish exit {first.returncode}: {first.stderr}")
+            return report
+        ids = {p["draft_id"]: p["remote_id"] for p in json.loads(first.stdout)["publications"]}
+        sent_before = gateway.delivered
+        gateway.delay = server_delay
+        for i, name in enumerate(names):
+            withdrawing = i % 2 == 1
+            new_text = f"Avviso {i}: il ponte sul Po riapre domani mattina alle 7."
+            if withdrawing:
+                args = ["withdraw", name, "--reason", "Avviso superato"]
+            else:
+                draft(root, name, body=new_text)
+                args = ["publish", f"messages/{name}.md", "--edit"]
+            seen = len(gateway.requests)
+            proc = subprocess.Popen(
+                [*comunicast_exe(), *args], cwd=root, env=_env(),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            if rng.random() < 0.5:
+                time.sleep(rng.uniform(0.05, 0.8 + server_delay + 0.3))
+            else:
+                gateway.wait_for_requests(seen + 1, timeout=15)
+                time.sleep(rng.uniform(0.0, server_delay + 0.15))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            mine = _action_rows(root, name)
+            report.left_behind[str(mine[-1]["state"]) if mine else "nothing"] += 1
+
+            rerun = subprocess.run(
+                [*comunicast_exe(), *args, "--format", "json"], cwd=root, env=_env(),
+                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False,
+            )
+            report.rerun_codes[rerun.returncode] += 1
+            try:
+                outcomes = json.loads(rerun.stdout)["publications"]
+            except ValueError:
+                report.problems.append(f"{name}: rerun exit {rerun.returncode}: {rerun.stderr}")
+                continue
+            report.trials += 1
+            state = outcomes[0]["state"] if len(outcomes) == 1 else repr(outcomes)
+            report.final[state] += 1
+            message = gateway.messages.get(ids[name])
+            if message is None:
+                report.problems.append(f"{name}: the published message is gone from the fake")
+                continue
+            if state == "unknown":
+                if rerun.returncode != 5:
+                    report.problems.append(f"{name}: unknown but exit {rerun.returncode}")
+                continue
+            if withdrawing:
+                if state not in ("withdrawn", "skipped") or not message.deleted:
+                    report.problems.append(f"{name}: withdraw → {state}, deleted={message.deleted}")
+            else:
+                if state not in ("edited", "skipped") or not message.text.endswith(new_text):
+                    report.problems.append(f"{name}: edit → {state}, text {message.text!r}")
+                if any(not t.endswith(new_text) for t in message.edits):
+                    report.problems.append(f"{name}: an edit set another text")
+            rows_now = _action_rows(root, name)
+            if not rows_now or rows_now[-1]["state"] != "done":
+                report.problems.append(f"{name}: action left {rows_now[-1:]}")
+        report.new_messages = gateway.delivered - sent_before
+        report.problems += gateway.problems
+    return report

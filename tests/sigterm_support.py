@@ -51,7 +51,8 @@ class StopReport:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     env.update(SECRETS_ENV)
     env["COMUNICAST_NOW"] = NOW
     return env

@@ -114,3 +114,38 @@ def test_no_translation_call_hides_inside_an_f_string() -> None:
                 ):
                     hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
     assert not hidden, "write _('…') outside the f-string: " + ", ".join(hidden)
+
+
+def test_a_wheel_built_from_the_sources_carries_the_compiled_catalog(tmp_path: Path) -> None:
+    """`pip install .` from a clean clone speaks Italian: the build hook compiles the .po."""
+    import gettext
+    import io
+    import os
+    import shutil
+    import subprocess
+    import zipfile
+
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs git and a checkout to build the wheel from its tracked files")
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run([git, "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    source = tmp_path / "src-tree"
+    for name in tracked.stdout.decode().split("\0"):
+        if name and (ROOT / name).is_file() and not name.endswith(".mo"):
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    assert not list(source.rglob("*.mo")), "the compiled catalog must not be committed"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
+         str(source)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (tmp_path / "dist").glob("comunicast-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        data = archive.read("comunicast/locale/it/LC_MESSAGES/comunicast.mo")
+    catalog = gettext.GNUTranslations(io.BytesIO(data))
+    assert catalog.gettext("Show this message and exit.") == "Mostra questo aiuto ed esce."
+    assert catalog.ngettext("{n} file checked", "{n} files checked", 2) == "{n} file controllati"

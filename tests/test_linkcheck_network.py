@@ -392,7 +392,7 @@ def test_aiohttp_is_imported_only_when_links_are_asked(tmp_path: Path) -> None:
     (root / "messages" / "a.md").write_text(
         "---\ntitle: T\nkind: avviso\n---\nVedi https://www.comune.cremona.it/\n",
         encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMUNICAST_")}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("COMUNICAST_") and k != "COMUNICAST_LANG")}
     for args in (["--help"], ["--version"], ["check", "--format", "json"]):
         done = subprocess.run([sys.executable, "-X", "importtime", "-m", "comunicast", *args],
                               cwd=root, env=env, capture_output=True, text=True, check=False,
@@ -402,3 +402,45 @@ def test_aiohttp_is_imported_only_when_links_are_asked(tmp_path: Path) -> None:
                     if line.startswith("import time:")}
         assert "comunicast.cli.app" in imported
         assert not {"aiohttp", "asyncio"} & imported, args
+
+
+# --- the network child (check --online's first run) -------------------------------------------
+
+def test_a_forked_network_child_asks_and_relays_progress() -> None:
+    from comunicast.linkcheck_child import NetworkChild
+
+    seen: list[tuple[int, int]] = []
+    with serving("127.0.0.1") as (server,):
+        urls = [server.url("/ok"), server.url("/missing"), server.url("/same")]
+        child = NetworkChild()
+        results = check_links(urls, child=child, progress=lambda d, t: seen.append((d, t)))
+        asked = sorted(p for _m, p, _ua in server.record.requests)
+    assert child.pid is None  # reaped
+    assert [results[u].status for u in urls] == [200, 404, 200]
+    assert results[urls[2]].final_url == server.url("/ok")
+    assert asked == ["/missing", "/missing", "/ok", "/ok", "/same"]  # 404: HEAD then GET
+    assert seen[-1] == (3, 3) and len(seen) == 3
+
+
+def test_a_dead_network_child_only_costs_its_time() -> None:
+    import os
+    import signal
+
+    from comunicast.linkcheck_child import NetworkChild
+
+    with serving("127.0.0.1") as (server,):
+        child = NetworkChild()
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        url = server.url("/ok")
+        result = check_links([url], child=child)[url]
+    assert result.status == 200 and not result.broken  # asked by this process instead
+
+
+def test_an_unused_network_child_ends_when_closed() -> None:
+    from comunicast.linkcheck_child import NetworkChild
+
+    child = NetworkChild()
+    assert check_links([], child=child) == {}
+    child.close()
+    assert child.pid is None

@@ -68,7 +68,7 @@ def test_cron_is_told_once_per_change_and_reminded_daily(tmp_path: Path) -> None
     assert code == 1
     assert "refused\tsportello\tarchivio" in out
     assert "reminder: draft 'sportello' is due and still refused (reported first on " \
-           "2026-12-01 09:00)" in err
+           "1 December 2026, 09:00)" in err
     assert "mercato.md" not in err
     assert _due(root, "2026-12-02T09:05:00") == (1, "", "")
 

@@ -29,7 +29,7 @@ SENTENCE = "Il servizio resta aperto anche il sabato mattina. "  # 50 characters
 def test_length_text_over_max_chars_is_an_error(tmp_path: Path) -> None:
     found = findings(tmp_path, md(SENTENCE * 24 + "\n"), "length.text")
     assert places(found) == [(5, 1)]
-    assert found[0].severity.label == "error" and "1000" in found[0].message
+    assert found[0].severity.label == "error" and "1,000" in found[0].message
 
 
 def test_length_text_over_warn_chars_is_a_warning(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_length_text_caption_limit_with_an_image(tmp_path: Path) -> None:
     found = findings(tmp_path, md(body, image="foto.jpg", image_alt="Il ponte"), "length.text",
                      extra=NO_OFFICE_LIMITS)
     assert len(found) == 1
-    assert "1024" in found[0].message and "caption" in found[0].message
+    assert "1,024" in found[0].message and "caption" in found[0].message
 
 
 def test_length_text_each_target_of_the_senders(tmp_path: Path) -> None:

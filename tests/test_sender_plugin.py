@@ -120,3 +120,27 @@ def test_without_the_package_the_adapter_is_unknown(feed_project: Path) -> None:
     result = run_cli(["publish", "messages/2026-12-01-ponte.md", "--yes"], feed_project)
     assert result.returncode == 3
     assert "unknown adapter 'jsonl'" in result.stdout + result.stderr
+
+
+def test_a_plugin_that_declares_no_corrections_cannot_edit_or_withdraw(
+    site: Path, feed_project: Path
+) -> None:
+    env = {"PYTHONPATH": str(site)}
+    path = "messages/2026-12-01-ponte.md"
+    first = run_cli(["publish", path, "--yes"], feed_project, env=env)
+    assert first.returncode == 0, first.stderr
+    draft = feed_project / path
+    draft.write_text(draft.read_text("utf-8").replace("dal 2 al 5", "dal 3 al 6"), "utf-8")
+    edit = run_cli(["publish", path, "--edit", "--format", "json"], feed_project, env=env)
+    assert edit.returncode == 1, edit.stderr
+    [refused] = json.loads(edit.stdout)["publications"]
+    assert refused["state"] == "refused" and "cannot edit" in refused["error"]
+    assert "--republish" in refused["error"]
+    withdraw = run_cli(["withdraw", "2026-12-01-ponte", "--reason", "Errore"], feed_project,
+                       env=env)
+    assert withdraw.returncode == 1 and "cannot delete" in withdraw.stdout
+    feed = feed_project / "public" / "feed.jsonl"
+    assert len(feed.read_text(encoding="utf-8").splitlines()) == 1
+    again = run_cli(["publish", path, "--republish"], feed_project, env=env)
+    assert again.returncode == 0, again.stderr
+    assert len(feed.read_text(encoding="utf-8").splitlines()) == 2

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
+from comunicast.state import LedgerLocation
 from comunicast.yamlpos import Place, Positions, YamlProblem, load
 
 CONFIG_NAME = "comunicast.yaml"
@@ -303,6 +304,44 @@ class Site(_Strict):
         return value
 
 
+class StateSetting(_Strict):
+    """Where the ledger lives (SPEC §11)."""
+
+    url: str | None = Field(
+        default=None,
+        description="postgresql://user:${PASSWORD_VAR}@host:5432/database; default (or when "
+                    "COMUNICAST_STATE_URL is unset): the SQLite file in .comunicast/",
+    )
+    project: str | None = Field(
+        default=None,
+        description="This project's name in a shared database; default: a slug of "
+                    "organization.name",
+    )
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str | None) -> str | None:
+        from comunicast.state import PROJECT_PATTERN
+
+        if value is not None and not PROJECT_PATTERN.match(value):
+            raise ValueError(_(
+                "'{project}' is not a usable project name; use lowercase letters, digits, "
+                "'-' and '_' (at most 63), e.g. comune-di-cremona").format(project=value))
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        from comunicast.state import is_postgres_url, mask_url
+
+        if value is not None and not is_postgres_url(value):
+            raise ValueError(_(
+                "'{url}' is not a PostgreSQL URL; write "
+                "postgresql://user:${{PASSWORD_VAR}}@host:5432/database, or leave state.url out "
+                "for the SQLite ledger in .comunicast/").format(url=mask_url(value)))
+        return value
+
+
 class Config(_Strict):
     """The whole `comunicast.yaml`."""
 
@@ -326,6 +365,7 @@ class Config(_Strict):
     poster: Poster = Field(default_factory=Poster)
     publish: Publish = Field(default_factory=Publish)
     approval: Approval = Field(default_factory=Approval)
+    state: StateSetting = Field(default_factory=StateSetting)
     site: Site = Field(default_factory=Site)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -371,9 +411,32 @@ class Config(_Strict):
         return Path(override) if override else self.root / ".comunicast"
 
     @property
-    def ledger_path(self) -> Path:
-        """The SQLite ledger."""
-        return self.state_dir / "ledger.sqlite3"
+    def ledger_path(self) -> LedgerLocation:
+        """Where the ledger is: the SQLite file, or this project in PostgreSQL (`state.url`,
+        or COMUNICAST_STATE_URL, which wins)."""
+        url = os.environ.get("COMUNICAST_STATE_URL") or self.state.url
+        if not url:
+            return self.state_dir / "ledger.sqlite3"
+        from comunicast.state import PostgresLocation, is_postgres_url, mask_url
+
+        if not is_postgres_url(url):
+            raise ConfigError(
+                _("COMUNICAST_STATE_URL is not a PostgreSQL URL: {url}").format(
+                    url=mask_url(url)),
+                hint=_("write it as postgresql://user@host:5432/database, or unset it for "
+                       "the SQLite ledger in .comunicast/"),
+            )
+        return PostgresLocation(url, self.project)
+
+    @property
+    def project(self) -> str:
+        """This project's name in a shared ledger: `state.project`, or a slug of the
+        organization's name."""
+        if self.state.project:
+            return self.state.project
+        from comunicast.project import slugify
+
+        return slugify(self.organization.name, max_length=63)
 
     @property
     def messages_dir(self) -> Path:

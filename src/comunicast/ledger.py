@@ -1,8 +1,9 @@
-"""The ledger: what was published where, every attempt, and the check caches (SQLite).
+"""The ledger: what was published where, every attempt, and the check caches.
 
 One row per publication revision, keyed by (draft id, sender, revision). A claim is committed to
 disk before any network call, and the outcome after it (SPEC §5). Migrations are append-only and
-named; each runs in one transaction together with its row in `migrations`.
+named; each runs in one transaction together with its row in `migrations`. The same SQL runs on
+SQLite and on PostgreSQL (SPEC §11): engine specifics live in `ledger_sqlite` / `ledger_postgres`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,46 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self, cast
 
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
+from comunicast.ledger_actions import MIGRATION_0006, ActionsLedger
 from comunicast.ledger_archive import ArchiveEntry, ArchiveStore
+from comunicast.state import LedgerLocation, PostgresLocation
 
 State = Literal["sending", "sent", "failed", "unknown"]
 STATES: tuple[State, ...] = ("sending", "sent", "failed", "unknown")
 BUSY_TIMEOUT_MS = 30_000
+
+
+class PublicationLockLike(Protocol):
+    """A publication's lock: `comunicast.locks.PublicationLock` or a PostgreSQL session lock."""
+
+    @property
+    def held(self) -> bool: ...
+    def acquire(self) -> bool: ...
+    def release(self) -> None: ...
+
+
+class Engine(Protocol):
+    """What differs between SQLite and PostgreSQL (see `comunicast.ledger_sqlite`)."""
+
+    name: str
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def ddl(self, statement: str) -> str: ...
+    def ensure_schema(self) -> None: ...
+    def tables(self) -> set[str]: ...
+    def after_copy(self, table: str, key: str) -> None: ...
+    def publication_lock(self, draft_id: str, sender: str) -> PublicationLockLike: ...
+    def lock_is_held(self, draft_id: str, sender: str) -> bool: ...
+    def close(self) -> None: ...
+
 
 #: Append-only: never edit or reorder an entry once released; add a new one instead.
 MIGRATIONS: list[tuple[str, list[str]]] = [
@@ -150,6 +178,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE publications ADD COLUMN pasted_at REAL",
         ],
     ),
+    # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
+    # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
+    MIGRATION_0006,
     (
         "0007_notices",
         [
@@ -167,7 +198,32 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ),
 ]
 
-#: Tables `ledger copy` must carry besides publications and events (SPEC §11).
+
+#: Statements of a migration that must differ on one engine: {engine: {migration: statements}}.
+#: Most need none: `Engine.ddl` translates SQLite's types (INTEGER, REAL, BLOB) for PostgreSQL.
+ENGINE_MIGRATIONS: dict[str, dict[str, list[str]]] = {}
+
+#: Every table `comunicast ledger copy` copies, parents before children, with the column(s)
+#: that identify a row in both ledgers, and what a row already there with other values means:
+#: "record" rows must match (else the copy refuses the target), "cache" rows are kept as they
+#: are in the target. Add each table you create here, next to its migration.
+COPY_TABLES: list[tuple[str, tuple[str, ...], Literal["record", "cache"]]] = [
+    ("publications", ("id",), "record"),
+    ("events", ("id",), "record"),
+    ("link_cache", ("url",), "cache"),
+    ("check_cache", ("key",), "cache"),
+    ("publication_approvals", ("id",), "record"),
+    ("urgent_publications", ("publication_id",), "record"),
+    ("approval_checks", ("key",), "cache"),
+    ("notices", ("kind", "subject"), "cache"),
+    ("actions", ("id",), "record"),
+    ("payloads", ("publication_id",), "record"),
+    # The archive (0005): blobs before the archive rows that name them.
+    ("blobs", ("sha256",), "record"),
+    ("archive", ("publication_id",), "record"),
+]
+
+#: Tables of the archive (SPEC §9), all in COPY_TABLES.
 ARCHIVE_TABLES: tuple[str, ...] = ("blobs", "archive")
 
 
@@ -230,142 +286,101 @@ class Claim:
     blocking: Publication | None = None
 
 
-#: SQLite errors that mean "this user may not read or write here", not a damaged ledger.
-_ACCESS_ERRORS = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
-
-
-def _is_access_problem(exc: sqlite3.Error) -> bool:
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith(_ACCESS_ERRORS)
-
-
-def _unusable(path: Path, exc: sqlite3.Error) -> ConfigError:
-    """The error for a ledger SQLite will not open: a permissions problem, or a damaged file."""
-    if _is_access_problem(exc):
-        return ConfigError(
-            _("cannot open the ledger {path}: {reason}").format(path=path, reason=exc),
-            hint=_("check the permissions: comunicast must be able to write in {folder} and "
-                   "the files in it (the ledger keeps -wal and -shm files beside it)").format(
-                folder=path.parent),
-        )
-    return ConfigError(
-        _("the ledger {path} is not usable: {reason}").format(path=path, reason=exc),
-        hint=_("restore it from a backup; it records what was already published"),
-    )
-
-
-def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
-    """`PRAGMA journal_mode = WAL`, tried again while another process holds the lock it needs.
-
-    Runs that start together on a brand-new ledger (cron and a person, or overlapping cron
-    jobs) each switch it from SQLite's initial rollback journal to WAL. Each holds a read lock
-    and wants the exclusive one: a deadlock, which SQLite resolves by answering one of them
-    "database is locked" at once, without the busy timeout's wait. The switch is idempotent.
-    """
-    deadline = time.monotonic() + busy_timeout_ms / 1000
-    pause = 0.002
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            busy = (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_BUSY")
-            if not busy or time.monotonic() >= deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
-
-
 def _column(row: sqlite3.Row, name: str) -> Any:
     """A column that a ledger opened read-only before its migration may not have yet."""
-    return row[name] if name in set(row.keys()) else None
+    try:
+        return row[name]
+    except (IndexError, KeyError):
+        return None
 
 
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class Ledger(ArchiveStore):
-    """The SQLite ledger (`.comunicast/ledger.sqlite3`)."""
+class Ledger(ActionsLedger, ArchiveStore):
+    """The ledger, on SQLite (`.comunicast/ledger.sqlite3`) or PostgreSQL (`state.url`); §10's
+    actions in `ledger_actions`.
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    Its methods hold the SQL, written once for both engines (`?` placeholders, `RETURNING`,
+    `ON CONFLICT`); `self.engine` holds what differs: connecting, transactions, migration DDL,
+    publication locks (`comunicast.ledger_sqlite`, `comunicast.ledger_postgres`). On PostgreSQL
+    `self.conn` is a wrapper that answers like the `sqlite3.Connection` typed here.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: LedgerLocation,
+                 engine: Engine | None = None) -> None:
         self.conn = conn
         self.path = path
+        if engine is None:
+            from comunicast.ledger_sqlite import SqliteEngine
+
+            assert isinstance(path, Path)
+            engine = SqliteEngine(conn, path)
+        self.engine: Engine = engine
 
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, migrations: Sequence[tuple[str, list[str]]] | None = None,
+    def open(cls, path: LedgerLocation, *,
+             migrations: Sequence[tuple[str, list[str]]] | None = None,
              busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Ledger:
-        """Open (creating folders and file), switch to WAL, and apply pending migrations.
+        """Open (creating folders and file, or the project's schema) and apply pending
+        migrations; on SQLite, switch to WAL.
 
         `busy_timeout_ms`: how long to wait for another process's write lock, migrations
         included (a caller to whom the ledger is optional waits less).
         """
+        todo = MIGRATIONS if migrations is None else migrations
+        if isinstance(path, PostgresLocation):
+            from comunicast import ledger_postgres
+
+            pg = ledger_postgres.connect(path, lock_timeout_ms=busy_timeout_ms)
+            engine: Engine = ledger_postgres.PostgresEngine(pg, path)
+            ledger = cls(cast(sqlite3.Connection, pg), path, engine)
+            try:
+                engine.ensure_schema()
+                ledger.migrate(todo)
+            except sqlite3.DatabaseError as exc:
+                ledger.close()
+                raise ConfigError(
+                    _("the ledger {where} is not usable: {reason}").format(
+                        where=path, reason=_one_line(str(exc))),
+                    hint=_("ask the database's administrator; the ledger records what was "
+                           "already published"),
+                ) from None
+            return ledger
+        from comunicast import ledger_sqlite
+
+        conn = ledger_sqlite.connect(path, busy_timeout_ms)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
-                check_same_thread=False,
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                _("cannot open the ledger {path}: {reason}").format(path=path, reason=exc)
-            ) from None
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            _switch_to_wal(conn, busy_timeout_ms)
-            # FULL: a claim must survive a power cut, not only a crash of this process.
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
             ledger = cls(conn, path)
-            ledger.migrate(MIGRATIONS if migrations is None else migrations)
+            ledger.migrate(todo)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise _unusable(path, exc) from None
+            raise ledger_sqlite.unusable(path, exc) from None
         return ledger
 
     @classmethod
-    def open_existing(cls, path: Path) -> Ledger | None:
-        """Open an existing ledger read-only (no migrations, no file created), or None."""
-        if not path.is_file():
-            return None
-        try:
-            try:
-                conn = cls._connect_read_only(path, "mode=ro")
-            except sqlite3.OperationalError as exc:
-                if "no such table" in str(exc):
-                    # Another run is creating the ledger right now (or left it empty before
-                    # its first migration): nothing has been recorded in it yet.
-                    return None
-                if not _is_access_problem(exc):
-                    raise
-                # A folder this user may not write: SQLite cannot create the WAL index beside
-                # the ledger. No run can be writing it then (it would have created that index).
-                conn = cls._connect_read_only(path, "mode=ro&immutable=1")
-        except sqlite3.Error as exc:
-            raise _unusable(path, exc) from None
-        return cls(conn, path)
+    def open_existing(cls, path: LedgerLocation) -> Ledger | None:
+        """Open an existing ledger read-only (no migrations, nothing created), or None."""
+        if isinstance(path, PostgresLocation):
+            from comunicast import ledger_postgres
 
-    @staticmethod
-    def _connect_read_only(path: Path, query: str) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?{query}", uri=True,
-            timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-        )
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("SELECT 1 FROM publications LIMIT 1")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+            pg = ledger_postgres.connect(path, read_only=True)
+            engine = ledger_postgres.PostgresEngine(pg, path)
+            if not engine.has_ledger():
+                pg.close()
+                return None
+            return cls(cast(sqlite3.Connection, pg), path, engine)
+        from comunicast import ledger_sqlite
+
+        conn = ledger_sqlite.connect_existing(path)
+        return None if conn is None else cls(conn, path)
 
     def close(self) -> None:
         """Close the connection."""
-        self.conn.close()
+        self.engine.close()
 
     def __enter__(self) -> Self:
         return self
@@ -375,33 +390,43 @@ class Ledger(ArchiveStore):
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """`BEGIN IMMEDIATE` … `COMMIT` (rolled back on error): the write lock is taken up front."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        """One write transaction, its lock taken up front (SQLite: `BEGIN IMMEDIATE`;
+        PostgreSQL: the project's advisory lock); rolled back on error."""
+        with self.engine.transaction():
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+
+    # -- publication locks -----------------------------------------------------------------
+
+    def publication_lock(self, draft_id: str, sender: str) -> PublicationLockLike:
+        """The lock a sending run holds on (draft, sender) while the row is `sending`: a file
+        lock beside the SQLite ledger, a session lock of this connection on PostgreSQL."""
+        return self.engine.publication_lock(draft_id, sender)
+
+    def lock_is_held(self, draft_id: str, sender: str) -> bool:
+        """True when a live run holds the publication's lock (its `sending` row is live)."""
+        return self.engine.lock_is_held(draft_id, sender)
 
     # -- migrations ------------------------------------------------------------------------
 
     def migrate(self, migrations: Sequence[tuple[str, list[str]]]) -> list[str]:
-        """Apply the migrations not yet recorded, each in one transaction with its record."""
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-        )
+        """Apply the migrations not yet recorded, each in one transaction with its record.
+
+        Statements are SQLite's dialect, translated for the engine (`Engine.ddl`); a migration
+        that must differ on an engine has its own statements in `ENGINE_MIGRATIONS`.
+        """
+        self.engine.ensure_schema()
         applied = []
         done = set(self.applied_migrations())
         for name, statements in migrations:
             if name in done:
                 continue
+            statements = ENGINE_MIGRATIONS.get(self.engine.name, {}).get(name, statements)
             with self.transaction() as conn:
                 # Another process may have applied it while we waited for the write lock.
                 if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
                     continue
                 for statement in statements:
-                    conn.execute(statement)
+                    conn.execute(self.engine.ddl(statement))
                 conn.execute(
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
                 )
@@ -420,7 +445,8 @@ class Ledger(ArchiveStore):
     ) -> list[Publication]:
         """Publications, most recent first, optionally of one draft and/or one sender."""
         sql = "SELECT * FROM publications"
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if draft_id is not None:
             where.append("draft_id = ?")
             args.append(draft_id)
@@ -432,7 +458,7 @@ class Ledger(ArchiveStore):
         sql += " ORDER BY claimed_at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ?"
-            args.append(str(limit))
+            args.append(int(limit))
         return [Publication.from_row(r) for r in self.conn.execute(sql, args).fetchall()]
 
     def get(self, publication_id: int) -> Publication:
@@ -463,8 +489,7 @@ class Ledger(ArchiveStore):
 
         The caller must hold the publication's lock (`comunicast.locks`): a `sending` row found
         here therefore belongs to a run that died, and becomes `unknown`. With `first_attempt`,
-        the claim also counts the first network attempt (one commit instead of two). `archive`
-        (what this publication shows its audience) is kept in the same commit.
+        the claim also counts the first network attempt (one commit instead of two).
         """
         now = time.time()
         with self.transaction() as conn:
@@ -485,12 +510,12 @@ class Ledger(ArchiveStore):
                 return claim
             existing = next((r for r in rows if r.revision == revision), None)
             if existing is None:
-                cur = conn.execute(
+                pub_id = int(conn.execute(
                     "INSERT INTO publications (draft_id, sender, revision, state, claimed_at,"
-                    " updated_at, run_token, pid) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?)",
+                    " updated_at, run_token, pid) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?)"
+                    " RETURNING id",
                     (draft_id, sender, revision, now, now, run_token, pid),
-                )
-                pub_id = int(cur.lastrowid or 0)
+                ).fetchone()["id"])
             else:
                 pub_id = existing.id
                 conn.execute(
@@ -504,7 +529,7 @@ class Ledger(ArchiveStore):
                     "UPDATE publications SET attempts = attempts + 1 WHERE id = ?", (pub_id,)
                 )
                 self._event(conn, pub_id, "attempt", None)
-            if archive is not None:
+            if archive is not None:  # what it shows its audience, in the same commit
                 self._archive(conn, pub_id, archive)
             return Claim("claimed", self._get(conn, pub_id))
 
@@ -753,8 +778,10 @@ class Ledger(ArchiveStore):
             return
         with self.transaction() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO link_cache (url, checked_at, status, final_url, error)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO link_cache (url, checked_at, status, final_url, error)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                " checked_at = excluded.checked_at, status = excluded.status,"
+                " final_url = excluded.final_url, error = excluded.error",
                 values,
             )
 
@@ -785,7 +812,9 @@ class Ledger(ArchiveStore):
         with self.transaction() as conn:
             if rows:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO check_cache (key, used_at, data) VALUES (?, ?, ?)",
+                    "INSERT INTO check_cache (key, used_at, data) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET used_at = excluded.used_at,"
+                    " data = excluded.data",
                     rows,
                 )
             if used:
@@ -819,6 +848,10 @@ class Ledger(ArchiveStore):
                 " fingerprint = excluded.fingerprint, reported_at = excluded.reported_at",
                 rows)
             conn.executemany("DELETE FROM notices WHERE kind = ? AND subject = ?", gone)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _decide(rows: list[Publication], revision: str, *, republish: bool) -> Claim:

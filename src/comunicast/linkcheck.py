@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,6 +23,8 @@ if TYPE_CHECKING:
     import aiohttp
 
     from comunicast.ledger import Ledger
+    from comunicast.linkcheck_child import NetworkChild
+    from comunicast.state import LedgerLocation
 
 #: Failures (no HTTP status) are trusted from the cache for at most this long.
 ERROR_TTL = 3600.0
@@ -348,7 +349,7 @@ def _cached(ledger: Ledger, urls: list[str], ttl: float) -> dict[str, LinkResult
     return found
 
 
-def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: Path) -> bool:
+def all_cached(urls: Iterable[str], *, ttl: float, ledger_path: LedgerLocation) -> bool:
     """True when every URL has a fresh cached result, so checking them needs no request."""
     from comunicast.ledger import Ledger
 
@@ -371,17 +372,20 @@ def check_links(
     per_host: int = 4,
     concurrency: int = 40,
     ttl: float = 86400.0,
-    ledger_path: Path | None = None,
+    ledger_path: LedgerLocation | None = None,
     contact: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    child: NetworkChild | None = None,
 ) -> dict[str, LinkResult]:
     """Check every distinct URL; cached results younger than `ttl` are reused without a request.
 
     `on_start(n)` is called with the number of URLs that need a request, before any is made.
     `ssl_context` verifies https servers (default: the system's CAs, as aiohttp and `ssl` load
     them, honouring SSL_CERT_FILE / SSL_CERT_DIR; certifi's where the system has none).
+    `child` (comunicast.linkcheck_child) asks the network in its stead when it can; it is
+    closed in any case.
     """
     wanted = list(dict.fromkeys(urls))
     results: dict[str, LinkResult] = {}
@@ -401,11 +405,16 @@ def check_links(
         if on_start is not None:
             on_start(len(todo))
         if todo:
-            import asyncio  # only when a request is needed: a fully cached run stays light
+            options: dict[str, Any] = {"timeout": timeout, "per_host": per_host, "concurrency": concurrency,
+                       "agent": user_agent(contact)}
+            fetched = None
+            if child is not None and ssl_context is None:
+                fetched = child.check(todo, options, progress)
+            if fetched is None:
+                import asyncio  # only when a request is needed: a cached run stays light
 
-            fetched = asyncio.run(_run(todo, timeout=timeout, per_host=per_host,
-                                       concurrency=concurrency, agent=user_agent(contact),
-                                       progress=progress, ssl_context=ssl_context))
+                fetched = asyncio.run(_run(todo, progress=progress, ssl_context=ssl_context,
+                                           **options))
             for result in fetched:
                 results[result.url] = result
             if creating is not None:
@@ -416,6 +425,8 @@ def check_links(
                     (r.url, r.status, r.final_url, r.error) for r in fetched
                 )
     finally:
+        if child is not None:
+            child.close()
         if creating is not None:  # an error before the requests ended: let it finish
             creating.thread.join()
         if ledger is not None:
@@ -427,7 +438,7 @@ class _LedgerCreation:
     """A new ledger made in a thread: creating it and its tables waits 20-150 ms on the disk
     (each migration is committed with synchronous=FULL), which the first request need not."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: LedgerLocation) -> None:
         import threading
 
         self.path = path

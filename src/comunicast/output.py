@@ -89,6 +89,9 @@ _STATE_WORDS = {
     "to-paste": N_("to-paste"),
     "edited": N_("edited"),
     "withdrawn": N_("withdrawn"),
+    # The outcome of an edit or withdrawal settled by `resolve` (SPEC §10).
+    "done": N_("done"),
+    "not-attempted": N_("not-attempted"),
 }
 
 

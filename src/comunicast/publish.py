@@ -1,7 +1,8 @@
 """Publishing: check → render → claim → send (with retries) → record, exactly once (SPEC §5).
 
 The claim is committed to the ledger before any network call, under a per-publication lock held
-by this process for as long as the publication is `sending`. The lock tells a live run (its
+by this process for as long as the publication is `sending` (a file lock beside the SQLite ledger,
+a session lock of this run's own connection on PostgreSQL: `Ledger.publication_lock`). The lock tells a live run (its
 publication is `in-progress`) from a dead one (its publication is `unknown`).
 """
 
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from comunicast.errors import ComunicastError, ConfigError
 from comunicast.i18n import _, format_datetime
-from comunicast.locks import PublicationLock, is_held
 from comunicast.revision import canonical_payload, idempotency_key, revision_of
 from comunicast.stopping import StopFlag
 
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from comunicast.senders.registry import SenderInstance
 
 OutcomeState = Literal[
-    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run", "not-attempted"
+    "sent", "skipped", "refused", "failed", "unknown", "in-progress", "dry-run", "not-attempted",
+    "edited", "withdrawn",  # SPEC §10: only for the action just taken (comunicast.corrections)
 ]
 #: Exit code of each outcome (SPEC §3.1); a run exits with the highest.
 EXIT_CODES: dict[str, int] = {
@@ -42,6 +43,7 @@ EXIT_CODES: dict[str, int] = {
     # Stopped (SIGTERM/SIGHUP) before it was claimed: nothing happened to it, the next run
     # sends it; the run exits with the code of what did happen.
     "not-attempted": 0,
+    "edited": 0, "withdrawn": 0,
 }
 #: Adapters that reach no audience: no confirmation is asked before "sending" to them.
 LOCAL_ADAPTERS = frozenset({"console", "outbox"})
@@ -305,9 +307,14 @@ def sent_and_settled(ledger: Ledger) -> Callable[[str, str], bool]:
     an unknown outcome stays due, so every run keeps reporting it until someone resolves it.
     """
 
+    # One query for the whole plan, not one per publication (a round trip each on PostgreSQL).
+    states: dict[tuple[str, str], set[str]] = {}
+    for pub in ledger.publications():
+        states.setdefault((pub.draft_id, pub.sender), set()).add(pub.state)
+
     def done(draft_id: str, sender: str) -> bool:
-        states = {p.state for p in ledger.publications(draft_id=draft_id, sender=sender)}
-        return "sent" in states and not states & {"sending", "unknown"}
+        seen = states.get((draft_id, sender), set())
+        return "sent" in seen and not seen & {"sending", "unknown"}
 
     return done
 
@@ -362,12 +369,17 @@ class Publisher:
         )
         if self.ledger is None:
             return outcome
+        guard = self._withdrawn_guard(msg)
+        if isinstance(guard, str):
+            return replace(outcome, state="refused", error=guard, text=None)
+        if guard is not None:  # --republish of a withdrawn revision: it would be sent
+            return outcome
         claim = self.ledger.peek(msg.draft_id, msg.sender, msg.revision, republish=self.republish)
         if claim.decision == "claimed":
             return outcome
         if claim.decision == "unknown" and claim.blocking is not None \
                 and claim.blocking.state == "sending" \
-                and is_held(self.locks_dir, msg.draft_id, msg.sender):
+                and self.ledger.lock_is_held(msg.draft_id, msg.sender):
             return replace(outcome, state="in-progress",
                            error=_("another run is sending it right now"))
         return self._from_claim(outcome, claim.decision, claim.publication, claim.blocking)
@@ -438,7 +450,7 @@ class Publisher:
                 _("sender '{name}' cannot be set up: {kind}: {msg}").format(
                     name=msg.sender, kind=type(exc).__name__, msg=exc)))
             return replace(base, state="refused", error=error, code=ConfigError.exit_code)
-        lock = PublicationLock(self.locks_dir, msg.draft_id, msg.sender)
+        lock = self.ledger.publication_lock(msg.draft_id, msg.sender)
         try:
             locked = lock.acquire()
         except ComunicastError as exc:  # e.g. the state folder is not writable: nothing sent
@@ -455,6 +467,15 @@ class Publisher:
                 self._wait_interval(item)
             if self.stop.requested:
                 return self.not_attempted(item)
+            guard = self._withdrawn_guard(msg)
+            if isinstance(guard, str):  # SPEC §10: withdrawn, and no --republish
+                return replace(base, state="refused", error=guard)
+            if guard is not None:  # --republish of the withdrawn revision: a new message
+                pub = self.ledger.reclaim_withdrawn(guard.id, run_token=self.run_token,
+                                                    pid=os.getpid())
+                if item.approval is not None:
+                    self._record_approval(pub, item.approval)
+                return self._send(item, pub)
             claim = self.ledger.claim(
                 msg.draft_id, msg.sender, msg.revision,
                 republish=self.republish, run_token=self.run_token, pid=os.getpid(),
@@ -465,9 +486,23 @@ class Publisher:
             assert claim.publication is not None
             if item.approval is not None:
                 self._record_approval(claim.publication, item.approval)
+            self._remember_payload(claim.publication, msg)
             return self._send(item, claim.publication)
         finally:
             lock.release()
+
+    def _withdrawn_guard(self, msg: Message) -> str | Publication | None:
+        from comunicast.corrections import withdrawn_guard
+
+        assert self.ledger is not None
+        return withdrawn_guard(self.ledger, msg, republish=self.republish, tz=self.config.tz)
+
+    def _remember_payload(self, pub: Publication, msg: Message) -> None:
+        """Record the claimed text and image hash, so a later `--edit` can compare (SPEC §10)."""
+        from comunicast.corrections import remember_payload
+
+        assert self.ledger is not None
+        remember_payload(self.ledger, pub, msg)
 
     def _from_claim(
         self, base: Outcome, decision: str, current: Publication | None,
@@ -479,6 +514,12 @@ class Publisher:
                            attempts=current.attempts, text=None)
         if decision == "refused":
             assert blocking is not None
+            edited = self._edited_to(base)
+            if edited is not None:  # an edit in place already shows this revision (SPEC §10)
+                return replace(base, state="skipped", remote_id=edited.remote_id,
+                               attempts=edited.attempts, text=None,
+                               error=None if self.due else _("already edited in place to this "
+                                                             "text"))
             message = _("a different revision was already sent on {when}; edits are not "
                         "sent again unless you pass --republish").format(
                 when=format_datetime(blocking.sent_at.astimezone(self.config.tz))
@@ -495,6 +536,13 @@ class Publisher:
                     "sent|failed`").format(
                 rev=blocking.revision[:15], draft=base.draft_id, sender=base.sender),
         )
+
+    def _edited_to(self, base: Outcome) -> Publication | None:
+        from comunicast.corrections import edited_to
+
+        if self.ledger is None or base.revision is None:
+            return None
+        return edited_to(self.ledger, base.draft_id, base.sender, base.revision)
 
     def _record_approval(self, pub: Publication, record: ApprovalRecord) -> None:
         """Before the send: the approvals (or the urgent bypass) this publication goes out under."""

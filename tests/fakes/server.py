@@ -263,6 +263,20 @@ class FakeServer:
         """A delivery this request repeats (idempotency), answered again without publishing."""
         return None
 
+    def is_correction(self, request: Recorded) -> bool:
+        """True for a request that edits or deletes a published message (SPEC §10)."""
+        return False
+
+    def apply(self, request: Recorded) -> tuple[int, Any]:
+        """Carry out an edit or deletion: (status, JSON body), as the platform answers it."""
+        raise NotImplementedError
+
+    @property
+    def corrections(self) -> list[Recorded]:
+        """The edit and deletion requests received (whatever the answer)."""
+        with self._lock:
+            return [r for r in self.requests if self.is_correction(r)]
+
     # -- the request cycle ------------------------------------------------------------------------
 
     def _handle(self, request: Recorded) -> tuple[Reply, int, dict[str, str], bytes]:
@@ -277,6 +291,27 @@ class FakeServer:
         status = reply.status or self.success_status
         deliver = reply.deliver if reply.deliver is not None else 200 <= status < 300
         success: Any = None
+        if self.is_correction(request):
+            # An edit or a deletion (SPEC §10): applied to a published message, never a delivery.
+            applied = 0
+            if deliver:
+                with self._lock:
+                    applied, success = self.apply(request)
+                if not reply.status:
+                    status = applied
+            request.status = status
+            headers = dict(reply.headers)
+            description = headers.pop("X-Fake-Description", "")
+            if reply.body is not None:
+                body = reply.body
+            elif reply.json is not None:
+                body = _dump(reply.json)
+            elif success is not None and status == applied:
+                body = _dump(success)
+            else:
+                body = _dump(self.error_json(status, description, reply.retry_after))
+                headers = {**self.error_headers(status, reply.retry_after), **headers}
+            return reply, status, headers, body
         if deliver:
             with self._lock:
                 earlier = self.replay(request)
@@ -335,6 +370,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
         self._serve()
 
     def _read_body(self) -> bytes:

@@ -1,4 +1,6 @@
-"""A Telegram Bot API stand-in: `sendMessage`, `sendPhoto`, HTML entity parsing as Telegram does."""
+"""A Telegram Bot API stand-in: `sendMessage`, `sendPhoto`, HTML entity parsing as Telegram does,
+and `editMessageText`, `editMessageCaption`, `deleteMessage` on the messages it keeps, with
+Telegram's own errors ("message is not modified", "message to delete not found", …)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import html
 import json
 import re
 import time
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -32,6 +35,19 @@ ALLOWED_TAGS = {
     "pre",
     "blockquote",
 }
+CORRECTIONS = ("editMessageText", "editMessageCaption", "deleteMessage")
+
+
+@dataclass
+class Posted:
+    """A channel post the fake holds: its HTML text (or caption) now, its edits, deletion."""
+
+    text: str
+    photo: bool
+    edits: list[str] = field(default_factory=list)
+    deleted: bool = False
+
+
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*>")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 
@@ -92,6 +108,53 @@ class FakeTelegram(FakeServer):
         super().__init__(delay=delay, port=port)
         self.token = token
         self.chat_id = chat_id
+        #: Every post by message_id.
+        self.posts: dict[int, Posted] = {}
+
+    @staticmethod
+    def method_of(request: Recorded) -> str:
+        """The Bot API method a request calls."""
+        return request.path.split("?")[0].rsplit("/", 1)[-1]
+
+    def is_correction(self, request: Recorded) -> bool:
+        return self.method_of(request) in CORRECTIONS
+
+    def text_of(self, message_id: int | str) -> str | None:
+        """The HTML text (or caption) a post shows now (None when deleted or unknown)."""
+        with self._lock:
+            post = self.posts.get(int(message_id))
+            return None if post is None or post.deleted else post.text
+
+    def apply(self, request: Recorded) -> tuple[int, Any]:
+        method = self.method_of(request)
+        fields = request.form
+        try:
+            post = self.posts.get(int(fields.get("message_id", "")))
+        except ValueError:
+            post = None
+        if method == "deleteMessage":
+            if post is None or post.deleted:
+                return 400, _error(400, "Bad Request: message to delete not found")
+            post.deleted = True
+            return 200, {"ok": True, "result": True}
+        if post is None or post.deleted:
+            return 400, _error(400, "Bad Request: message to edit not found")
+        text = fields.get("text" if method == "editMessageText" else "caption", "")
+        if post.photo and method == "editMessageText":
+            return 400, _error(400, "Bad Request: there is no text in the message to edit")
+        if not post.photo and method == "editMessageCaption":
+            return 400, _error(400, "Bad Request: there is no caption in the message to edit")
+        if text == post.text:
+            return 400, _error(400, "Bad Request: message is not modified: specified new "
+                                    "message content and reply markup are exactly the same as "
+                                    "a current content and reply markup of the message")
+        post.text = text
+        post.edits.append(text)
+        visible, _ = parse_entities(text)
+        result: dict[str, Any] = {"message_id": int(fields["message_id"]),
+                                  "date": int(time.time()), "edit_date": int(time.time())}
+        result["caption" if post.photo else "text"] = visible
+        return 200, {"ok": True, "result": result}
 
     def check(self, request: Recorded) -> Rejection | None:
         match = re.fullmatch(r"/bot([^/]+)/(\w+)", request.path.split("?")[0])
@@ -100,10 +163,12 @@ class FakeTelegram(FakeServer):
         if match.group(1) != self.token:
             return _reject(401, "Unauthorized", "wrong bot token")
         method = match.group(2)
-        if method not in ("sendMessage", "sendPhoto"):
+        if method not in ("sendMessage", "sendPhoto", *CORRECTIONS):
             return _reject(404, "Not Found", f"method {method} is not played by the fake")
         problems = _parse_body(request)
         fields = request.form
+        if method in CORRECTIONS:
+            return self._check_correction(method, fields, problems)
         if self.chat_id is not None and fields.get("chat_id") != self.chat_id:
             problems.append(f"chat_id {fields.get('chat_id')!r} is not {self.chat_id!r}")
         if fields.get("parse_mode") != "HTML":
@@ -134,6 +199,27 @@ class FakeTelegram(FakeServer):
             return _reject(400, "Bad Request: " + "; ".join(problems), *problems)
         return None
 
+    def _check_correction(
+        self, method: str, fields: dict[str, str], problems: list[str]
+    ) -> Rejection | None:
+        if self.chat_id is not None and fields.get("chat_id") != self.chat_id:
+            problems.append(f"chat_id {fields.get('chat_id')!r} is not {self.chat_id!r}")
+        if not re.fullmatch(r"\d+", fields.get("message_id", "")):
+            problems.append(f"message_id {fields.get('message_id')!r} is not an integer")
+        if method != "deleteMessage":
+            if fields.get("parse_mode") != "HTML":
+                problems.append(f"parse_mode {fields.get('parse_mode')!r} is not HTML")
+            key = "text" if method == "editMessageText" else "caption"
+            visible, entity_problems = parse_entities(fields.get(key, ""))
+            problems += entity_problems
+            if method == "editMessageText" and not visible.strip():
+                problems.append("message text is empty")
+            if utf16_length(visible) > (4096 if key == "text" else 1024):
+                problems.append(f"message {key} is too long")
+        if problems:
+            return _reject(400, "Bad Request: " + "; ".join(problems), *problems)
+        return None
+
     def accept(self, request: Recorded, number: int) -> tuple[str, str, Any]:
         fields = request.form
         text = fields.get("text", fields.get("caption", ""))
@@ -155,6 +241,9 @@ class FakeTelegram(FakeServer):
             result["caption"] = visible
         else:
             result["text"] = visible
+        if number:  # 0: only the shape of an answer is asked for
+            raw = fields.get("text", fields.get("caption", ""))
+            self.posts[number] = Posted(raw, photo="photo" in request.files)
         return visible, str(number), {"ok": True, "result": result}
 
     def error_json(self, status: int, description: str, retry_after: float | None) -> Any:
@@ -170,6 +259,10 @@ class FakeTelegram(FakeServer):
     def error_headers(self, status: int, retry_after: float | None) -> dict[str, str]:
         # Telegram says how long to wait in the JSON body (parameters.retry_after), not a header.
         return {}
+
+
+def _error(status: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": status, "description": description}
 
 
 def _reject(status: int, description: str, *problems: str) -> Rejection:

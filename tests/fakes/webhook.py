@@ -1,4 +1,7 @@
-"""A webhook receiver: checks the SPEC §5.1 body, the HMAC signature, and honours Idempotency-Key."""
+"""A webhook receiver: checks the SPEC §5.1 body, the HMAC signature, and honours Idempotency-Key.
+
+Corrections (SPEC §10) are POSTs with `"action": "edit"` (the publication's fields, and
+`"replaces"`) or `"action": "withdraw"`; they are kept in `actions`, never as deliveries."""
 
 from __future__ import annotations
 
@@ -26,6 +29,13 @@ BODY_FIELDS = {
 }
 
 
+#: The body of an edit: a publication's fields, what it replaces, and the action.
+EDIT_FIELDS = BODY_FIELDS | {"action", "replaces"}
+#: The body of a withdrawal.
+WITHDRAW_FIELDS = {"version", "action", "draft_id", "sender", "revision", "replaces", "reason",
+                   "sent_at"}
+
+
 class FakeWebhook(FakeServer):
     """Plays a receiver at any path. With `honour_idempotency` (default) a repeated
     Idempotency-Key is answered again and not published twice; `replays` counts those."""
@@ -44,6 +54,23 @@ class FakeWebhook(FakeServer):
         self.honour_idempotency = honour_idempotency
         self.required_headers = {k.lower(): v for k, v in (required_headers or {}).items()}
         self.replays = 0
+        #: Corrections carried out, by Idempotency-Key (a repeated key is a replay).
+        self.actions: dict[str, Any] = {}
+
+    def is_correction(self, request: Recorded) -> bool:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return False
+        return isinstance(body, dict) and "action" in body
+
+    def apply(self, request: Recorded) -> tuple[int, Any]:
+        key = request.header("idempotency-key") or ""
+        if key in self.actions and self.honour_idempotency:
+            self.replays += 1
+        else:
+            self.actions[key] = request.json
+        return 200, {"status": "accepted"}
 
     def check(self, request: Recorded) -> Rejection | None:
         if request.method != "POST":
@@ -67,7 +94,23 @@ class FakeWebhook(FakeServer):
             problems.append(f"body is not JSON: {exc}")
             body = None
         request.json = body
-        if isinstance(body, dict):
+        if isinstance(body, dict) and "action" in body:
+            expected_fields = EDIT_FIELDS if body["action"] == "edit" else WITHDRAW_FIELDS
+            if body["action"] not in ("edit", "withdraw"):
+                problems.append(f"unknown action {body['action']!r}")
+            elif set(body) != expected_fields:
+                problems.append(
+                    f"{body['action']} fields differ: missing "
+                    f"{sorted(expected_fields - set(body))}, extra "
+                    f"{sorted(set(body) - expected_fields)}"
+                )
+            if not body.get("replaces"):
+                problems.append("no replaces")
+            if body["action"] == "withdraw" and not str(body.get("reason") or "").strip():
+                problems.append("withdrawal without a reason")
+            if body["action"] == "edit":
+                problems += _image_problems(body.get("image"))
+        elif isinstance(body, dict):
             if set(body) != BODY_FIELDS:
                 problems.append(
                     f"fields differ from SPEC §5.1: missing "

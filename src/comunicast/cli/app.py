@@ -198,6 +198,8 @@ COMMANDS: tuple[str, ...] = (
     "approvals",
     "log",
     "resolve",
+    "withdraw",
+    "ledger",
     "senders",
     "site",
 )

@@ -13,6 +13,7 @@ from comunicast.i18n import _, format_number, ngettext
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from comunicast.linkcheck_child import NetworkChild
     from comunicast.rules.engine import Finding
     from comunicast.rules.run import Report
 
@@ -65,11 +66,17 @@ def register(app: typer.Typer) -> None:
             # garbage collector, whose full passes over it (30-40 ms each) would otherwise stall
             # a wave of link-check answers.
             gc.freeze()
-        with _Progress() as bar:
-            report = run_check(
-                targets, config, now=now(config.tz), online=online,
-                progress=OnlineProgress(start=bar.start, advance=bar.advance),
-            )
+        network = _network_child() if online and not config.ledger_path.exists() else None
+        try:
+            with _Progress() as bar:
+                report = run_check(
+                    targets, config, now=now(config.tz), online=online,
+                    progress=OnlineProgress(start=bar.start, advance=bar.advance),
+                    network=network,
+                )
+        finally:
+            if network is not None:
+                network.close()
         if config.approval.required is not False:
             from comunicast.approvals import add_approval_findings
 
@@ -84,6 +91,21 @@ def register(app: typer.Typer) -> None:
             _text(report)
         if report.failed(strict=strict):
             raise typer.Exit(1)
+
+
+def _network_child() -> NetworkChild | None:
+    """A child importing aiohttp while this process loads the drafts (no ledger yet, so every
+    link will be asked); None where it cannot be forked."""
+    import os
+
+    if not hasattr(os, "fork") or os.environ.get("COMUNICAST_WORKERS") == "1":
+        return None
+    from comunicast.linkcheck_child import NetworkChild
+
+    try:
+        return NetworkChild()
+    except OSError:
+        return None
 
 
 # -- progress --------------------------------------------------------------------------------------
@@ -195,6 +217,8 @@ def _rich(report: Report) -> None:
 
     console: Console = stdout_console()
     width = max(console.width - 10, 40)
+    # The severity words line up whatever their length in the language ("avvertenza": 10).
+    word_width = max(len(_("error")), len(_("warning")), len(_("info")))
     for file in report.files:
         if not file.findings:
             continue
@@ -204,7 +228,7 @@ def _rich(report: Report) -> None:
             head = Text("  ")
             place = f"{f.line}:{f.column}" if f.line is not None else "-"
             head.append(f"{place:>7}  ", style="dim")
-            head.append(f"{_severity_word(f):<8}", style=style)
+            head.append(_severity_word(f).ljust(word_width), style=style)
             head.append(f" {f.message} ")
             head.append(f.rule, style="dim")
             console.print(head)

@@ -13,7 +13,7 @@ from comunicast.i18n import _
 
 if TYPE_CHECKING:
     from comunicast.config import Config
-    from comunicast.ledger import Publication
+    from comunicast.ledger import Ledger, Publication
 
 #: Updates stay visible in a WhatsApp Channel for 30 days (SPEC §1).
 CHANNEL_RETENTION = timedelta(days=30)
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if ledger is not None:
             with ledger:
                 pubs = ledger.publications(draft_id=draft_id, limit=limit)
-                rows = [row_of(config, p) for p in pubs]
+                rows = [row_of(config, p, ledger) for p in pubs]
                 approved = ledger.approvals_of(p.id for p in pubs)
                 for pub, row in zip(pubs, rows, strict=True):
                     row.update(approval_fields(config, approved.get(pub.id)))
@@ -80,7 +80,7 @@ def draft_id_of(config: Config, ref: str) -> str:
     return ref
 
 
-def effective_state(config: Config, pub: Publication) -> str:
+def effective_state(config: Config, pub: Publication, ledger: Ledger | None = None) -> str:
     """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown).
 
     A publication written to an outbox with `confirm: true` reads `to-paste` until a person
@@ -90,6 +90,8 @@ def effective_state(config: Config, pub: Publication) -> str:
         return "to-paste"
     if pub.state != "sending":
         return pub.state
+    if ledger is not None:  # the engine's own locks (PostgreSQL: another host's session)
+        return "sending" if ledger.lock_is_held(pub.draft_id, pub.sender) else "unknown"
     from comunicast.locks import is_held
 
     return "sending" if is_held(config.state_dir / "locks", pub.draft_id, pub.sender) else "unknown"
@@ -123,16 +125,17 @@ def _target(config: Config, sender: str) -> str | None:
         return None
 
 
-def row_of(config: Config, pub: Publication) -> dict[str, Any]:
-    """SPEC §3.3 `log --format json` entry (timestamps ISO 8601 in the configured zone)."""
+def row_of(config: Config, pub: Publication, ledger: Ledger | None = None) -> dict[str, Any]:
+    """SPEC §3.3 `log --format json` entry (timestamps ISO 8601 in the configured zone), with
+    §10's edits and withdrawal when `ledger` is given."""
 
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(config.tz).isoformat(timespec="seconds") if value else None
 
-    return {
+    row = {
         "draft_id": pub.draft_id,
         "sender": pub.sender,
-        "state": effective_state(config, pub),
+        "state": effective_state(config, pub, ledger),
         "revision": pub.revision,
         "remote_id": pub.remote_id,
         "attempts": pub.attempts,
@@ -143,6 +146,45 @@ def row_of(config: Config, pub: Publication) -> dict[str, Any]:
         "resolved_as": pub.resolved_as,
         "pasted_at": iso(pub.pasted_at),
     }
+    row.update(corrections_of(config, pub, ledger))
+    return row
+
+
+def corrections_of(config: Config, pub: Publication, ledger: Ledger | None) -> dict[str, Any]:
+    """SPEC §10 fields of a log row: done edits, the withdrawal, actions still in doubt."""
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(config.tz).isoformat(timespec="seconds") if value else None
+
+    fields: dict[str, Any] = {"edits": [], "withdrawn_at": None, "withdraw_reason": None,
+                              "actions_unknown": []}
+    if ledger is None or pub.state != "sent":
+        return fields
+    from comunicast.corrections import message_state
+
+    state = message_state(ledger, pub)
+    fields["edits"] = [{"revision": a.revision, "at": iso(a.done_at)} for a in state.edits]
+    if state.withdrawal is not None:
+        fields["withdrawn_at"] = iso(state.withdrawal.done_at)
+        fields["withdraw_reason"] = state.withdrawal.reason
+    live = ledger.lock_is_held(pub.draft_id, pub.sender)
+    fields["actions_unknown"] = [
+        {"action": a.action, "revision": a.revision, "claimed_at": iso(a.claimed_at)}
+        for a in state.unsettled if not (a.state == "sending" and live)
+    ]
+    return fields
+
+
+def _corrected(row: dict[str, Any]) -> str:
+    """What happened to a sent message since (SPEC §10), for the state column."""
+    notes = []
+    if row.get("edits"):
+        notes.append(_("edited {when}").format(when=_when(row["edits"][-1]["at"])))
+    if row.get("withdrawn_at"):
+        notes.append(_("withdrawn {when}: {reason}").format(
+            when=_when(row["withdrawn_at"]), reason=row.get("withdraw_reason") or ""))
+    if row.get("actions_unknown"):
+        notes.append(_("an edit or withdrawal is unknown: resolve it"))
+    return "".join(f" · {note}" for note in notes)
 
 
 def _when(iso: str | None, *, with_time: bool = True) -> str:
@@ -184,7 +226,8 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
     table_rows = [
         [_when(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
          state_word(r["state"]) + (" (" + _("pasted") + ")" if r.get("pasted_at")
-                                   else " (" + _("resolved") + ")" if r["resolved_as"] else ""),
+                                   else " (" + _("resolved") + ")" if r["resolved_as"] else "")
+         + _corrected(r),
          r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False),
          ", ".join(r.get("approved_by") or []), _urgent(r)]
         for r in rows

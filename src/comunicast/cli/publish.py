@@ -68,6 +68,14 @@ def register(app: typer.Typer) -> None:
             typer.Option("--reason", metavar="TEXT",
                          help=_("Why --urgent: recorded in the ledger and shown by log.")),
         ] = None,
+        edit: Annotated[
+            bool,
+            typer.Option(
+                "--edit",
+                help=_("Edit the published message in place with the draft's new text "
+                       "(where the sender can), instead of sending it again."),
+            ),
+        ] = False,
         format: FormatOption = OutputFormat.text,
     ) -> None:
         from comunicast.cli.app import get_config
@@ -88,6 +96,10 @@ def register(app: typer.Typer) -> None:
         if due and to:
             raise UsageError(_("--to applies to named drafts, not to --due"))
         bypass = urgent_bypass(urgent, reason, due)
+        if edit and (due or republish):
+            # cron never edits by itself; --republish sends a new message, --edit changes one.
+            raise UsageError(_("--edit applies to named drafts, and not together with "
+                               "--republish"))
         config = get_config()
         now = clock_now(config.tz)
         targets = [n.strip() for n in to.split(",") if n.strip()] if to else None
@@ -113,6 +125,15 @@ def register(app: typer.Typer) -> None:
                     seen.close()
         else:
             the_plan = plan(config, selected, now=now, to=targets, urgent=bypass)
+        if edit:
+            from comunicast.cli.withdraw import run_edits
+
+            try:
+                run_edits(config, the_plan, errors, now=now, dry_run=dry_run, yes=yes,
+                          format=format)
+            finally:
+                the_plan.close()
+            return
         if dry_run:
             ledger = Ledger.open_existing(config.ledger_path)
         elif the_plan.items:
@@ -283,6 +304,7 @@ def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes:
     new or changed, and a due draft still refused again every `publish.reminder_hours`.
     """
     from comunicast.errors import ComunicastError
+    from comunicast.i18n import format_datetime
     from comunicast.ledger import Ledger
     from comunicast.notices import Notice, fingerprint, to_say
     from comunicast.output import is_terminal, warn
@@ -309,7 +331,7 @@ def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes:
     shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]
     for (_kind, subject), why in said.items():
         if why.why == "reminder":
-            since = datetime.fromtimestamp(why.first_at, config.tz).strftime("%Y-%m-%d %H:%M")
+            since = format_datetime(datetime.fromtimestamp(why.first_at, config.tz))
             warn(_("reminder: draft '{draft}' is due and still refused (reported first on "
                    "{since}); fix it, or move it out of messages/").format(draft=subject,
                                                                           since=since))
@@ -346,6 +368,7 @@ _STYLES = {
     "sent": "green", "skipped": "dim", "in-progress": "yellow", "dry-run": "cyan",
     "not-attempted": "yellow",
     "refused": "red", "failed": "red", "unknown": "bold red",
+    "edited": "green", "withdrawn": "green",
 }
 
 

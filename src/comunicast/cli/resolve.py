@@ -42,7 +42,6 @@ def register(app: typer.Typer) -> None:
         from comunicast.cli.log import draft_id_of
         from comunicast.errors import ComunicastError, UsageError
         from comunicast.ledger import Ledger
-        from comunicast.locks import PublicationLock
         from comunicast.output import echo, state_word
 
         config = get_config()
@@ -52,7 +51,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(_("nothing has been published from this project yet"))
         existing.close()
         with Ledger.open(config.ledger_path) as ledger:
-            lock = PublicationLock(config.state_dir / "locks", draft_id, sender)
+            lock = ledger.publication_lock(draft_id, sender)
             if not lock.acquire():
                 raise ComunicastError(
                     _("{draft} → {sender} is being sent by another run right now").format(
@@ -62,7 +61,10 @@ def register(app: typer.Typer) -> None:
             try:
                 # Holding the lock: any `sending` row belongs to a run that died.
                 unsettled = ledger.unsettled(draft_id, sender)
-                if not unsettled:
+                # SPEC §10: edits and withdrawals in doubt are settled the same way.
+                actions = ledger.unsettled_actions(draft_id, sender)
+                if not unsettled and not actions:
+                    # Nothing in doubt: an outbox publication may be marked pasted (the desk).
                     _settle_paste(config, ledger, draft_id, sender, as_.value)
                     return
                 for pub in unsettled:
@@ -70,6 +72,13 @@ def register(app: typer.Typer) -> None:
                     echo(_("{draft} → {sender} (revision {rev}): {state}").format(
                         draft=draft_id, sender=sender, rev=done.revision[:15],
                         state=state_word(done.state)))
+                for action in actions:
+                    settled = ledger.resolve_action(
+                        action.id, "done" if as_ is Settled.sent else "failed",
+                        note=_("settled by hand"))
+                    echo(_("{draft} → {sender}: {action} (revision {rev}): {state}").format(
+                        draft=draft_id, sender=sender, action=settled.action,
+                        rev=settled.revision[:15], state=state_word(settled.state)))
             finally:
                 lock.release()
 

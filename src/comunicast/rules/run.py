@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.linkcheck import LinkResult
+    from comunicast.linkcheck_child import NetworkChild
 
 JSON_VERSION = 1
 #: With --online a child checks the rules while this process waits on the network: worth a fork
@@ -106,6 +107,7 @@ def run_check(
     now: datetime,
     online: bool = False,
     progress: OnlineProgress | None = None,
+    network: NetworkChild | None = None,
 ) -> Report:
     """Check every draft under `paths`; a draft that cannot be loaded is reported, never fatal."""
     from comunicast.drafts import load_drafts
@@ -151,7 +153,7 @@ def run_check(
     results: dict[str, LinkResult] = {}
     try:
         if online:
-            results = _online(guess, config, chosen, progress or OnlineProgress())
+            results = _online(guess, config, chosen, progress or OnlineProgress(), network)
         checked = iter(pending.result())
     finally:
         pending.abandon()
@@ -210,7 +212,8 @@ def _all_cached(urls: set[str], config: Config, chosen: dict[str, Any]) -> bool:
 
 
 def _online(urls: set[str], config: Config, chosen: dict[str, Any],
-            progress: OnlineProgress) -> dict[str, LinkResult]:
+            progress: OnlineProgress, network: NetworkChild | None = None,
+            ) -> dict[str, LinkResult]:
     from comunicast.linkcheck import check_links
 
     broken, redirect = chosen["links.broken"], chosen["links.redirect"]
@@ -229,6 +232,7 @@ def _online(urls: set[str], config: Config, chosen: dict[str, Any],
         contact=config.organization.website,
         progress=progress.advance,
         on_start=progress.start,
+        child=network,
     )
 
 

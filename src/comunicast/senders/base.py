@@ -28,7 +28,16 @@ class Limits:
     max_image_bytes: int = 5 * 1024 * 1024
     idempotency: bool = False
     min_interval: float = 0.0
+    #: Corrections (SPEC §10): can the platform change a published message's text in place,
+    #: delete it, and for how long after sending may it be changed (seconds; None: no limit
+    #: known). Adapters that declare nothing (plugins written before §10) cannot do either.
+    can_edit: bool = False
+    can_withdraw: bool = False
+    edit_window: float | None = None
 
+
+#: Seconds in a day, for `edit_window`.
+DAY = 86_400.0
 
 #: What a WhatsApp Channel update accepts (text 4,096 characters, a caption 1,024, one image up
 #: to 5 MB). The adapters that produce WhatsApp text start from it, adding their own behaviour
@@ -75,6 +84,39 @@ class Receipt:
     to_paste: bool = False
 
 
+@dataclass(frozen=True)
+class Edit:
+    """A correction of a published message: set its text to `message.text` (SPEC §10).
+
+    `message` is the draft's current payload for the sender (its `revision` is the one being
+    put in place; its image is the one first sent, unchanged). `remote_id` is the platform's id
+    of the published message; `replaces_revision` the revision it shows now. Setting the same
+    text twice is harmless, so an edit in doubt may be retried.
+    """
+
+    message: Message
+    remote_id: str
+    replaces_revision: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """The deletion of a published message (SPEC §10); deleting it twice is harmless."""
+
+    draft_id: str
+    sender: str
+    #: The revision the message shows (the last edit's, or the one first sent).
+    revision: str
+    remote_id: str
+    reason: str
+    idempotency_key: str
+    #: The text the message shows, when known (so a person deleting it by hand can find it).
+    text: str | None = None
+    #: Whether the message carries an image (Telegram deletes a photo post the same way).
+    has_image: bool = False
+
+
 class SenderError(Exception):
     """Base of the errors a sender raises; messages must never contain secrets."""
 
@@ -118,4 +160,21 @@ class Sender(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class Correcting(Protocol):
+    """What an adapter that declares `can_edit` / `can_withdraw` adds to `Sender` (SPEC §10).
+
+    Both raise the same typed errors as `send`: NotDelivered (the message is certainly as it
+    was), MaybeDelivered (the change may have happened), SenderConfigError.
+    """
+
+    def edit(self, edit: Edit) -> Receipt:
+        """Change the published message's text in place."""
+        ...
+
+    def withdraw(self, withdrawal: Withdrawal) -> Receipt:
+        """Delete the published message; a platform's "not found" counts as done."""
         ...

@@ -157,11 +157,18 @@ def post(
     client: httpx.Client, url: str, scrub: Scrubber, what: str, **kwargs: Any
 ) -> httpx.Response:
     """POST and return the response, or raise NotDelivered / MaybeDelivered by what failed."""
+    return request(client, "POST", url, scrub, what, **kwargs)
+
+
+def request(
+    client: httpx.Client, method: str, url: str, scrub: Scrubber, what: str, **kwargs: Any
+) -> httpx.Response:
+    """Make one request (PUT and DELETE of corrections too), classified like `post`."""
     import httpx
 
     failure: SenderError | None = None
     try:
-        return client.post(url, **kwargs)
+        return client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         # The connection was never made: nothing reached the platform.
         failure = NotDelivered(

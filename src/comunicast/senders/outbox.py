@@ -4,6 +4,10 @@ Files are written atomically (a temporary file in the same folder, fsync, rename
 crash sees the whole publication or nothing. The image copy is written before the JSON file, so
 a JSON file always has its image beside it. A new revision of a publication first copies the
 previous one aside, under a name with its revision's hash: the folder keeps every text it held.
+
+Corrections (SPEC §10) leave the publication's file as it is and add, beside it, a correction
+file `<draft_id>.<sender>.correction.<hash12>.json` (the new text to paste over the old one)
+or a withdrawal file `<draft_id>.<sender>.withdrawal.json` (the update to delete by hand).
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from pydantic import Field
 
 from comunicast.i18n import _
 from comunicast.senders.base import (
+    DAY,
     WHATSAPP,
+    Edit,
     Limits,
     Message,
     NotDelivered,
     Receipt,
     SenderOptions,
+    Withdrawal,
 )
 from comunicast.senders.media import read_image
 
@@ -106,7 +113,11 @@ class OutboxSender:
 
     name: ClassVar[str] = "outbox"
     # Writing the same publication again replaces its file: retrying cannot duplicate it.
-    limits: ClassVar[Limits] = replace(WHATSAPP, idempotency=True)
+    # Its text is pasted into the WhatsApp Channel by hand, where admins may edit an update
+    # for 30 days: a correction file later than that could not be carried out.
+    limits: ClassVar[Limits] = replace(
+        WHATSAPP, idempotency=True, can_edit=True, can_withdraw=True, edit_window=30 * DAY,
+    )
     Options: ClassVar[type[SenderOptions]] = OutboxOptions
 
     def __init__(self, instance: str, options: Any, config: Config) -> None:
@@ -247,6 +258,63 @@ class OutboxSender:
                 write_atomic(self.folder / old["image"], data)
         text = json.dumps(old, ensure_ascii=False, indent=2) + "\n"
         write_atomic(self.folder / f"{stem}.{tag}.json", text.encode("utf-8"))
+
+    def edit(self, edit: Edit) -> Receipt:
+        """Write the correction file; the publication's own file stays as it was sent."""
+        message = edit.message
+        stem = f"{message.draft_id}.{message.sender}"
+        name = f"{stem}.correction.{_revision_tag(message.revision)}.json"
+        image = next((f"{stem}{suffix}" for suffix in _IMAGE_SUFFIXES
+                      if (self.folder / f"{stem}{suffix}").is_file()), None)
+        return self._write(name, {
+            "version": 1,
+            "action": "edit",
+            "draft_id": message.draft_id,
+            "sender": message.sender,
+            "revision": message.revision,
+            "replaces": edit.remote_id,
+            "replaces_revision": edit.replaces_revision,
+            "target": message.target,
+            "kind": message.kind,
+            "title": message.title,
+            "text": message.text,
+            "image": image if message.image is not None else None,
+            "image_alt": message.image_alt,
+            "links": list(message.links),
+            "created_at": datetime.now(self._tz).isoformat(timespec="seconds"),
+        })
+
+    def withdraw(self, withdrawal: Withdrawal) -> Receipt:
+        """Write the withdrawal file: which update to delete by hand, and why."""
+        name = f"{withdrawal.draft_id}.{withdrawal.sender}.withdrawal.json"
+        return self._write(name, {
+            "version": 1,
+            "action": "withdraw",
+            "draft_id": withdrawal.draft_id,
+            "sender": withdrawal.sender,
+            "revision": withdrawal.revision,
+            "replaces": withdrawal.remote_id,
+            "reason": withdrawal.reason,
+            "text": withdrawal.text,
+            "created_at": datetime.now(self._tz).isoformat(timespec="seconds"),
+        })
+
+    def _write(self, name: str, document: dict[str, Any]) -> Receipt:
+        what = f"outbox {self.instance}"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            data = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+            write_atomic(self.folder / name, data.encode("utf-8"))
+        except OSError as exc:
+            failure = NotDelivered(
+                _("{what}: cannot write {path}: {reason}").format(
+                    what=what, path=exc.filename or self.folder,
+                    reason=exc.strerror or type(exc).__name__,
+                )
+            )
+        else:
+            return Receipt(remote_id=name)
+        raise failure
 
     def close(self) -> None:
         """Write the desk if a refresh was put off."""

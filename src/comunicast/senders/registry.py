@@ -316,7 +316,30 @@ def configured_secrets(config: Config) -> list[str]:
             value = os.environ.get(var)
             if value:
                 found.add(value)
+    found.update(_state_secrets(config))
     return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+
+def _state_secrets(config: Config) -> set[str]:
+    """The ledger database's password (state.url or COMUNICAST_STATE_URL), however written."""
+    import os
+    import re
+    from urllib.parse import unquote, urlsplit
+
+    found: set[str] = set()
+    for url in (config.state.url, os.environ.get("COMUNICAST_STATE_URL")):
+        if not url:
+            continue
+        for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", url):
+            if os.environ.get(var):
+                found.add(os.environ[var])
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            continue
+        if password and "${" not in password:
+            found.update({password, unquote(password)})
+    return found
 
 
 def mask_configured(text: str, config: Config | None) -> str:

@@ -2,6 +2,9 @@
 
 The bot token is part of the URL path (`/bot<token>/sendMessage`): every message built here
 masks it, the URL is built per request and never stored, and httpx's log records are masked.
+Corrections (SPEC §10): `editMessageText`, or `editMessageCaption` for a photo post, and
+`deleteMessage`. Telegram's "message is not modified" (the same text again) and "message to
+delete not found" (deleted already) are what was asked for, so they count as done.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from pydantic import Field, SecretStr, field_validator
 
 from comunicast.i18n import _
 from comunicast.senders.base import (
+    Edit,
     Limits,
     MaybeDelivered,
     Message,
     NotDelivered,
     Receipt,
     SenderOptions,
+    Withdrawal,
 )
 from comunicast.senders.http import (
     Scrubber,
@@ -79,6 +84,8 @@ class TelegramSender:
         max_image_bytes=10 * 1024 * 1024,
         idempotency=False,
         min_interval=0.0,
+        can_edit=True,
+        can_withdraw=True,
     )
     Options: ClassVar[type[SenderOptions]] = TelegramOptions
 
@@ -152,8 +159,74 @@ class TelegramSender:
             )
         return str(ident)
 
+    def edit(self, edit: Edit) -> Receipt:
+        """editMessageText (editMessageCaption for a photo post) with the new HTML text."""
+        what = f"telegram {self.instance}"
+        message = edit.message
+        payload: dict[str, Any] = {
+            "chat_id": self.options.chat_id,
+            "message_id": _message_number(edit.remote_id, what),
+            "parse_mode": "HTML",
+        }
+        if message.image is not None:
+            method = "editMessageCaption"
+            payload["caption"] = message.text
+        else:
+            method = "editMessageText"
+            payload["text"] = message.text
+            if self.options.disable_web_page_preview:
+                payload["link_preview_options"] = {"is_disabled": True}
+        self._answer(self._call(method, payload, what), what, harmless="message is not modified")
+        return Receipt(remote_id=edit.remote_id)
+
+    def withdraw(self, withdrawal: Withdrawal) -> Receipt:
+        """deleteMessage; a message already deleted counts as deleted."""
+        what = f"telegram {self.instance}"
+        payload = {
+            "chat_id": self.options.chat_id,
+            "message_id": _message_number(withdrawal.remote_id, what),
+        }
+        self._answer(
+            self._call("deleteMessage", payload, what), what,
+            harmless="message to delete not found",
+        )
+        return Receipt(remote_id=withdrawal.remote_id)
+
+    def _call(self, method: str, payload: dict[str, Any], what: str) -> httpx.Response:
+        if self._client is None:
+            self._client = make_client(self.options.timeout, url=self.options.base_url)
+        return post(self._client, self._url(method), self._scrub, what, json=payload)
+
+    def _answer(self, response: httpx.Response, what: str, *, harmless: str) -> None:
+        """Classify a correction's answer; an error whose description has `harmless` is success."""
+        if response.status_code == 400 and harmless in error_description(response).lower():
+            return
+        classify(response, self._scrub, what)
+        body = json_body(response)
+        if not isinstance(body, dict):
+            raise MaybeDelivered(
+                _(
+                    "{what}: HTTP {status} with a body that is not JSON; "
+                    "the change may have been made"
+                ).format(what=what, status=response.status_code)
+            )
+        if body.get("ok") is False:
+            raise NotDelivered(
+                f"{what}: " + self._scrub(error_description(response) or "ok: false")
+            )
+
     def close(self) -> None:
         """Close the HTTP connection pool."""
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _message_number(remote_id: str, what: str) -> int:
+    """Telegram's message_id (recorded as a string) as the integer the Bot API expects."""
+    try:
+        return int(remote_id)
+    except ValueError:
+        raise NotDelivered(
+            _("{what}: {id!r} is not a Telegram message id").format(what=what, id=remote_id)
+        ) from None

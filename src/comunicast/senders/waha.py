@@ -3,6 +3,9 @@
 WhatsApp has no official API for Channels; WAHA drives WhatsApp Web. Requests follow WAHA's
 OpenAPI 2024.9.2 (`MessageTextRequest`, `MessageImageRequest` with a base64 `BinaryFile`).
 Sending images needs WAHA Plus; WAHA Core answers 4xx, which is reported as not delivered.
+Corrections (SPEC §10) use `PUT /api/{session}/chats/{chatId}/messages/{messageId}`
+(`EditMessageRequest`: the new text, which is the caption of an image update) and `DELETE` on
+the same path; WhatsApp lets a Channel's admins edit an update for 30 days.
 """
 
 from __future__ import annotations
@@ -16,14 +19,26 @@ from pydantic import Field, SecretStr, field_validator
 
 from comunicast.i18n import _
 from comunicast.senders.base import (
+    DAY,
     WHATSAPP,
+    Edit,
     Limits,
     MaybeDelivered,
     Message,
+    NotDelivered,
     Receipt,
     SenderOptions,
+    Withdrawal,
 )
-from comunicast.senders.http import Scrubber, check_url, classify, json_body, make_client, post
+from comunicast.senders.http import (
+    Scrubber,
+    check_url,
+    classify,
+    json_body,
+    make_client,
+    post,
+    request,
+)
 from comunicast.senders.media import read_image
 
 if TYPE_CHECKING:
@@ -69,7 +84,10 @@ class WahaSender:
 
     name: ClassVar[str] = "waha"
     # WAHA's send API takes no idempotency key; posts are spaced 3 s apart unless configured.
-    limits: ClassVar[Limits] = replace(WHATSAPP, idempotency=False, min_interval=3.0)
+    limits: ClassVar[Limits] = replace(
+        WHATSAPP, idempotency=False, min_interval=3.0,
+        can_edit=True, can_withdraw=True, edit_window=30 * DAY,
+    )
     Options: ClassVar[type[SenderOptions]] = WahaOptions
 
     def __init__(self, instance: str, options: Any, config: Config) -> None:
@@ -110,6 +128,45 @@ class WahaSender:
         )
         classify(response, self._scrub, what)
         return Receipt(remote_id=_message_id(response, what))
+
+    def _message_url(self, remote_id: str) -> str:
+        from urllib.parse import quote
+
+        return (
+            f"{self.options.base_url}/api/{quote(self.options.session, safe='')}/chats/"
+            f"{quote(self.options.chat_id, safe='')}/messages/{quote(remote_id, safe='')}"
+        )
+
+    def _client_for_corrections(self) -> httpx.Client:
+        if self._client is None:
+            self._client = make_client(self.options.timeout, self._headers, url=self.options.base_url)
+        return self._client
+
+    def edit(self, edit: Edit) -> Receipt:
+        """PUT the new text (the caption, for an image update) on the published message."""
+        what = f"waha {self.instance}"
+        response = request(
+            self._client_for_corrections(), "PUT", self._message_url(edit.remote_id),
+            self._scrub, what, json={"text": edit.message.text},
+        )
+        if response.status_code == 404:
+            raise NotDelivered(
+                _("{what}: the message {id} is no longer in the channel (deleted?)").format(
+                    what=what, id=edit.remote_id)
+            )
+        classify(response, self._scrub, what)
+        return Receipt(remote_id=edit.remote_id)
+
+    def withdraw(self, withdrawal: Withdrawal) -> Receipt:
+        """DELETE the published message; one already gone (404) counts as deleted."""
+        what = f"waha {self.instance}"
+        response = request(
+            self._client_for_corrections(), "DELETE", self._message_url(withdrawal.remote_id),
+            self._scrub, what,
+        )
+        if response.status_code != 404:  # a second delete finds nothing: that is the goal
+            classify(response, self._scrub, what)
+        return Receipt(remote_id=withdrawal.remote_id)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

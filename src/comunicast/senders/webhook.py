@@ -1,7 +1,10 @@
 """`webhook`: a signed JSON POST to any HTTPS endpoint (SPEC §5.1).
 
 Every attempt of one publication carries the same `Idempotency-Key`, and within a run the very
-same bytes, so a receiver that honours the key can safely see a retry.
+same bytes, so a receiver that honours the key can safely see a retry. Corrections (SPEC §10)
+are the same signed POST with `"action": "edit"` (the new text, and `"replaces"`: the remote id
+of the message it changes) or `"action": "withdraw"` (`"replaces"` and `"reason"`), each with a
+key of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field, SecretStr, field_validator
 
 from comunicast.i18n import _
-from comunicast.senders.base import Limits, Message, Receipt, SenderOptions
+from comunicast.senders.base import Edit, Limits, Message, Receipt, SenderOptions, Withdrawal
 from comunicast.senders.http import Scrubber, check_url, classify, json_body, make_client, post
 from comunicast.senders.media import read_image
 
@@ -81,6 +84,8 @@ class WebhookSender:
         max_image_bytes=5 * 1024 * 1024,
         idempotency=True,
         min_interval=0.0,
+        can_edit=True,
+        can_withdraw=True,
     )
     Options: ClassVar[type[SenderOptions]] = WebhookOptions
 
@@ -103,32 +108,61 @@ class WebhookSender:
         """The JSON body of `message` (SPEC §5.1), built once per idempotency key."""
         key = self._key(message)
         if key not in self._bodies:
-            image = None
-            if message.image is not None:
-                img = read_image(message.image, self.limits.max_image_bytes, self._what)
-                image = {
-                    "filename": img.filename,
-                    "mimetype": img.mimetype,
-                    "data": base64.b64encode(img.data).decode("ascii"),
-                }
-            document = {
-                "version": 1,
-                "draft_id": message.draft_id,
-                "sender": message.sender,
-                "revision": message.revision,
-                "kind": message.kind,
-                "title": message.title,
-                "text": message.plain,
-                "markdown": message.markdown,
-                "links": list(message.links),
-                "image": image,
-                "publish_at": message.publish_at.isoformat() if message.publish_at else None,
-                "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            self._bodies[key] = json.dumps(
-                document, ensure_ascii=False, separators=(",", ":")
-            ).encode("utf-8")
+            self._bodies[key] = self._dump(self._document(message))
         return self._bodies[key]
+
+    @staticmethod
+    def _dump(document: dict[str, Any]) -> bytes:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def _document(self, message: Message) -> dict[str, Any]:
+        """The SPEC §5.1 fields of `message` (the image inline, base64)."""
+        image = None
+        if message.image is not None:
+            img = read_image(message.image, self.limits.max_image_bytes, self._what)
+            image = {
+                "filename": img.filename,
+                "mimetype": img.mimetype,
+                "data": base64.b64encode(img.data).decode("ascii"),
+            }
+        document = {
+            "version": 1,
+            "draft_id": message.draft_id,
+            "sender": message.sender,
+            "revision": message.revision,
+            "kind": message.kind,
+            "title": message.title,
+            "text": message.plain,
+            "markdown": message.markdown,
+            "links": list(message.links),
+            "image": image,
+            "publish_at": message.publish_at.isoformat() if message.publish_at else None,
+            "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        return document
+
+    def edit_body(self, edit: Edit) -> bytes:
+        """The body of a correction: the publication's fields, `action` and `replaces`."""
+        if edit.idempotency_key not in self._bodies:
+            document = self._document(edit.message)
+            document.update(action="edit", replaces=edit.remote_id)
+            self._bodies[edit.idempotency_key] = self._dump(document)
+        return self._bodies[edit.idempotency_key]
+
+    def withdraw_body(self, withdrawal: Withdrawal) -> bytes:
+        """The body of a withdrawal: which message, why, and when it was asked."""
+        if withdrawal.idempotency_key not in self._bodies:
+            self._bodies[withdrawal.idempotency_key] = self._dump({
+                "version": 1,
+                "action": "withdraw",
+                "draft_id": withdrawal.draft_id,
+                "sender": withdrawal.sender,
+                "revision": withdrawal.revision,
+                "replaces": withdrawal.remote_id,
+                "reason": withdrawal.reason,
+                "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            })
+        return self._bodies[withdrawal.idempotency_key]
 
     @property
     def _what(self) -> str:
@@ -141,7 +175,21 @@ class WebhookSender:
     def send(self, message: Message) -> Receipt:
         """POST the signed body with the publication's idempotency key."""
         key = self._key(message)
-        body = self.body(message)
+        return self._post(key, self.body(message), fallback_id=key)
+
+    def edit(self, edit: Edit) -> Receipt:
+        """POST the correction (`"action": "edit"`) with its own idempotency key."""
+        self._post(edit.idempotency_key, self.edit_body(edit), fallback_id=edit.remote_id)
+        return Receipt(remote_id=edit.remote_id)
+
+    def withdraw(self, withdrawal: Withdrawal) -> Receipt:
+        """POST the withdrawal; a receiver that no longer knows the message (404, 410) agrees."""
+        self._post(withdrawal.idempotency_key, self.withdraw_body(withdrawal),
+                   fallback_id=withdrawal.remote_id, gone_is_done=True)
+        return Receipt(remote_id=withdrawal.remote_id)
+
+    def _post(self, key: str, body: bytes, *, fallback_id: str,
+              gone_is_done: bool = False) -> Receipt:
         headers = {
             **self._headers,
             "Content-Type": "application/json",
@@ -153,11 +201,13 @@ class WebhookSender:
         response = post(
             self._client, self.options.url, self._scrub, self._what, content=body, headers=headers
         )
+        if gone_is_done and response.status_code in (404, 410):
+            return Receipt(remote_id=fallback_id)
         classify(response, self._scrub, self._what)
         # Any 2xx is an acceptance: receivers often answer a bare "OK".
         answer = json_body(response)
         ident = answer.get("id") if isinstance(answer, dict) else None
-        return Receipt(remote_id=str(ident) if ident not in (None, "") else key)
+        return Receipt(remote_id=str(ident) if ident not in (None, "") else fallback_id)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
