@@ -10,7 +10,8 @@ conflicts), with an empty msgstr for you to translate (see docs/glossario.md). T
 fails CI.
 
 Translatable strings are found with Babel's Python extractor in src/: `_("…")`, `N_("…")`
-(marked, translated where shown) and `ngettext("…", "…", n)`.
+(marked, translated where shown) and `ngettext("…", "…", n)`; and with Jinja2's extractor in
+the site's templates (`src/comunicast/site/templates/`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,16 @@ def extract() -> dict[str | tuple[str, str], list[str]]:
                     continue
                 key = message
             found.setdefault(key, []).append(f"{path.relative_to(ROOT)}:{lineno}")
+    # The site's and the desk's Jinja2 templates call `_()` too (Jinja2's own Babel extractor).
+    for path in sorted((SOURCE / "site" / "templates").glob("*")):
+        if path.suffix not in (".html", ".xml"):
+            continue
+        for lineno, message, _comments, _context in extract_from_file(
+            "jinja2.ext:babel_extract", str(path), keywords=KEYWORDS, comment_tags=(),
+            options={"trim_blocks": "true", "lstrip_blocks": "true"},
+        ):
+            if message and isinstance(message, str):
+                found.setdefault(message, []).append(f"{path.relative_to(ROOT)}:{lineno}")
     # Advice shipped as data and translated where shown (`_(expr.note)` in rules/style.py).
     import yaml
 

@@ -230,8 +230,9 @@ SCENARIOS: dict[str, Scenario] = {
     "log": _published_then("log"),
     "log: empty": _plain("log"),
     "resolve: nothing published": _plain("resolve", "ponte", "--sender", "archivio", "--as", "sent"),
+    # (--as sent on an outbox publication records the paste: --as failed has nothing to settle)
     "resolve: nothing to resolve": _published_then(
-        "resolve", "ponte", "--sender", "archivio", "--as", "sent"
+        "resolve", "ponte", "--sender", "archivio", "--as", "failed"
     ),
     "qr: --paper without --out": _plain("qr", "--paper", "a3"),
     "qr: bad extension": _plain("qr", "--out", "manifesto.gif"),

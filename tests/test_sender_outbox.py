@@ -45,7 +45,8 @@ def test_writes_the_publication_relative_to_the_config(
     assert data["text"] == msg.text and data["image"] is None
     assert data["title"] == msg.title and data["kind"] == "avviso" and data["links"] == msg.links
     assert data["created_at"][-6:] in ("+01:00", "+02:00")  # Europe/Rome, with its offset
-    assert sorted(p.name for p in (root / "outbox").iterdir()) == [file.name]  # no temp files
+    # No temp files; the desk (index.html) is kept beside the publications.
+    assert sorted(p.name for p in (root / "outbox").iterdir()) == [file.name, "index.html"]
 
 
 @pytest.mark.parametrize(("make", "suffix"), [(jpeg, ".jpg"), (png, ".png")])
@@ -76,7 +77,7 @@ def test_sending_the_same_revision_again_replaces_the_file(tmp_path: Path) -> No
     sender = _sender(tmp_path)
     sender.send(message("prima", sender="archivio", revision=REV_A))
     sender.send(message("prima", sender="archivio", revision=REV_A))
-    files = list((tmp_path / "outbox").iterdir())
+    files = [p for p in (tmp_path / "outbox").iterdir() if p.name != "index.html"]
     assert [p.name for p in files] == ["2026-12-01-ponte.archivio.json"]
     assert json.loads(files[0].read_text(encoding="utf-8"))["text"] == "prima"
 
@@ -109,6 +110,7 @@ def test_a_new_revision_without_image_leaves_no_stale_image(tmp_path: Path) -> N
         "2026-12-01-ponte.archivio.a1b2c3d4e5f6.jpg",
         "2026-12-01-ponte.archivio.a1b2c3d4e5f6.json",
         "2026-12-01-ponte.archivio.json",
+        "index.html",
     ]
     docs = _texts(folder)
     assert docs["2026-12-01-ponte.archivio.json"]["image"] is None
@@ -130,6 +132,7 @@ def test_a_new_revision_with_another_image_keeps_both(tmp_path: Path) -> None:
         "2026-12-01-ponte.archivio.a1b2c3d4e5f6.json",
         "2026-12-01-ponte.archivio.json",
         "2026-12-01-ponte.archivio.png",  # the old .jpg is not left under the current name
+        "index.html",
     ]
     docs = _texts(folder)
     current = docs["2026-12-01-ponte.archivio.json"]
@@ -158,7 +161,8 @@ def test_an_unreadable_old_file_is_kept_aside_too(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "2026-12-01-ponte.archivio.json").write_bytes(b"{ testo incollato a mano")
     _sender(tmp_path).send(message("nuova", sender="archivio", revision=REV_B))
-    kept = [p for p in folder.iterdir() if p.name != "2026-12-01-ponte.archivio.json"]
+    kept = [p for p in folder.iterdir()
+            if p.name not in ("2026-12-01-ponte.archivio.json", "index.html")]
     assert [p.read_bytes() for p in kept] == [b"{ testo incollato a mano"]
     assert kept[0].name.startswith("2026-12-01-ponte.archivio.") and kept[0].suffix == ".json"
 
@@ -222,7 +226,7 @@ def test_files_get_the_usual_permissions_not_private_temp_ones(tmp_path: Path) -
         os.umask(old)
     folder = tmp_path / "p" / "outbox"
     modes = {p.suffix: p.stat().st_mode & 0o777 for p in folder.iterdir()}
-    assert modes == {".json": 0o644, ".png": 0o644}
+    assert modes == {".json": 0o644, ".png": 0o644, ".html": 0o644}
 
 
 def test_republish_through_the_cli_keeps_both_texts(tmp_path: Path) -> None:

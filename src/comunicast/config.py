@@ -287,6 +287,23 @@ class Approval(_Strict):
         return next((a for a in self.approvers if same_person(a.name, name)), None)
 
 
+class Site(_Strict):
+    """The archive site (`comunicast site`, SPEC §9)."""
+
+    base_url: str | None = Field(
+        default=None,
+        description="Address the site is published at (https://…/); required by `comunicast site`",
+    )
+    title: str | None = Field(default=None, description="Site title; default: organization name")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("base_url must be an address like https://www.comune.example.it/notizie/")
+        return value
+
+
 class StateSetting(_Strict):
     """Where the ledger lives (SPEC §11)."""
 
@@ -349,6 +366,7 @@ class Config(_Strict):
     publish: Publish = Field(default_factory=Publish)
     approval: Approval = Field(default_factory=Approval)
     state: StateSetting = Field(default_factory=StateSetting)
+    site: Site = Field(default_factory=Site)
 
     _path: Path | None = PrivateAttr(default=None)
     _positions: Positions = PrivateAttr(default_factory=Positions)

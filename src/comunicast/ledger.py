@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, Self, cast
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
 from comunicast.ledger_actions import MIGRATION_0006, ActionsLedger
+from comunicast.ledger_archive import ArchiveEntry, ArchiveStore
 from comunicast.state import LedgerLocation, PostgresLocation
 
 State = Literal["sending", "sent", "failed", "unknown"]
@@ -140,6 +141,43 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "0005_archive",
+        [
+            # What was sent, kept for the archive site (SPEC §9) even after the draft or its
+            # image changes: one row per publication, written with its claim. Image bytes are
+            # content-addressed in `blobs`, so one image sent to three senders is kept once.
+            """CREATE TABLE blobs (
+                sha256 TEXT PRIMARY KEY,
+                size INTEGER NOT NULL,
+                data BLOB NOT NULL
+            )""",
+            """CREATE TABLE archive (
+                publication_id INTEGER PRIMARY KEY REFERENCES publications (id),
+                origin TEXT NOT NULL,
+                target TEXT,
+                title TEXT,
+                kind TEXT,
+                text TEXT,
+                plain TEXT,
+                links TEXT,
+                publish_at TEXT,
+                deadline TEXT,
+                starts_at TEXT,
+                ends_at TEXT,
+                expires_at TEXT,
+                place TEXT,
+                image_sha256 TEXT REFERENCES blobs (sha256),
+                image_type TEXT,
+                image_alt TEXT,
+                archived_at REAL NOT NULL
+            )""",
+            # A publication to an outbox with `confirm: true` waits for a person to paste it;
+            # `pasted_at` records when someone said it was pasted (`resolve --as sent`).
+            "ALTER TABLE publications ADD COLUMN to_paste INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE publications ADD COLUMN pasted_at REAL",
+        ],
+    ),
     # Corrections and withdrawals (SPEC §10): `actions`, and `payloads` (what each publication
     # carried, so an edit can tell a changed image). SQL in comunicast.ledger_actions.
     MIGRATION_0006,
@@ -180,7 +218,13 @@ COPY_TABLES: list[tuple[str, tuple[str, ...], Literal["record", "cache"]]] = [
     ("notices", ("kind", "subject"), "cache"),
     ("actions", ("id",), "record"),
     ("payloads", ("publication_id",), "record"),
+    # The archive (0005): blobs before the archive rows that name them.
+    ("blobs", ("sha256",), "record"),
+    ("archive", ("publication_id",), "record"),
 ]
+
+#: Tables of the archive (SPEC §9), all in COPY_TABLES.
+ARCHIVE_TABLES: tuple[str, ...] = ("blobs", "archive")
 
 
 @dataclass(frozen=True)
@@ -201,6 +245,9 @@ class Publication:
     run_token: str | None
     pid: int | None
     resolved_as: str | None
+    #: Written to an outbox with `confirm: true`, not yet confirmed as pasted by a person.
+    to_paste: bool = False
+    pasted_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Publication:
@@ -220,6 +267,9 @@ class Publication:
             run_token=row["run_token"],
             pid=row["pid"],
             resolved_as=row["resolved_as"],
+            # A ledger opened read-only may predate migration 0005.
+            to_paste=bool(_column(row, "to_paste")),
+            pasted_at=_dt(pasted) if (pasted := _column(row, "pasted_at")) is not None else None,
         )
 
 
@@ -236,11 +286,19 @@ class Claim:
     blocking: Publication | None = None
 
 
+def _column(row: sqlite3.Row, name: str) -> Any:
+    """A column that a ledger opened read-only before its migration may not have yet."""
+    try:
+        return row[name]
+    except (IndexError, KeyError):
+        return None
+
+
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class Ledger(ActionsLedger):
+class Ledger(ActionsLedger, ArchiveStore):
     """The ledger, on SQLite (`.comunicast/ledger.sqlite3`) or PostgreSQL (`state.url`); §10's
     actions in `ledger_actions`.
 
@@ -425,6 +483,7 @@ class Ledger(ActionsLedger):
         run_token: str | None = None,
         pid: int | None = None,
         first_attempt: bool = False,
+        archive: ArchiveEntry | None = None,
     ) -> Claim:
         """Decide and, if allowed, mark the revision `sending`, committed before returning.
 
@@ -470,6 +529,8 @@ class Ledger(ActionsLedger):
                     "UPDATE publications SET attempts = attempts + 1 WHERE id = ?", (pub_id,)
                 )
                 self._event(conn, pub_id, "attempt", None)
+            if archive is not None:  # what it shows its audience, in the same commit
+                self._archive(conn, pub_id, archive)
             return Claim("claimed", self._get(conn, pub_id))
 
     def begin_attempt(self, publication_id: int) -> int:
@@ -501,8 +562,10 @@ class Ledger(ActionsLedger):
         *,
         remote_id: str | None = None,
         error: str | None = None,
+        to_paste: bool = False,
     ) -> Publication:
-        """Record the outcome of a claimed publication."""
+        """Record the outcome of a claimed publication (`to_paste`: sent to an outbox that
+        waits for a person to confirm the paste)."""
         if state == "sending":
             raise ValueError("record() takes an outcome, not 'sending'")
         now = time.time()
@@ -513,6 +576,9 @@ class Ledger(ActionsLedger):
                 " updated_at = ?, last_error = ? WHERE id = ?",
                 (state, remote_id, state, now, now, error, publication_id),
             )
+            if to_paste and state == "sent":
+                conn.execute("UPDATE publications SET to_paste = 1 WHERE id = ?",
+                             (publication_id,))
             self._event(conn, publication_id, state, error)
             return self._get(conn, publication_id)
 

@@ -86,6 +86,7 @@ _STATE_WORDS = {
     "failed": N_("failed"),
     "unknown": N_("unknown"),
     "sending": N_("sending"),
+    "to-paste": N_("to-paste"),
     "edited": N_("edited"),
     "withdrawn": N_("withdrawn"),
     # The outcome of an edit or withdrawal settled by `resolve` (SPEC §10).

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.ledger import Ledger, Publication
+    from comunicast.ledger_archive import ArchiveEntry
     from comunicast.rules import Finding
     from comunicast.senders.base import Message, Sender
     from comunicast.senders.registry import SenderInstance
@@ -478,7 +479,7 @@ class Publisher:
             claim = self.ledger.claim(
                 msg.draft_id, msg.sender, msg.revision,
                 republish=self.republish, run_token=self.run_token, pid=os.getpid(),
-                first_attempt=True,
+                first_attempt=True, archive=archive_entry(item),
             )
             if claim.decision != "claimed":
                 return self._from_claim(base, claim.decision, claim.publication, claim.blocking)
@@ -622,7 +623,7 @@ class Publisher:
                 raise
             else:
                 remote_id = self._scrub(item, receipt.remote_id) if receipt.remote_id else None
-                ledger.record(pub.id, "sent", remote_id=remote_id)
+                ledger.record(pub.id, "sent", remote_id=remote_id, to_paste=receipt.to_paste)
                 return replace(base, state="sent", remote_id=remote_id, attempts=attempts)
             finally:
                 self._last_send[msg.sender] = self.clock()
@@ -671,6 +672,32 @@ class Publisher:
         if self.clock() + delay > self.deadline:
             return None
         return delay
+
+
+def archive_entry(item: Planned) -> ArchiveEntry:
+    """What the archive keeps of a publication about to be claimed (SPEC §9)."""
+    from comunicast.ledger_archive import ArchiveEntry, iso_or_none
+    from comunicast.senders.media import sniff
+
+    msg, draft = item.message, item.draft
+    data = image_type = None
+    if msg.image is not None:
+        try:
+            data = msg.image.read_bytes()
+        except OSError:  # the sender reports it; the archive keeps the rest
+            data = None
+        found = sniff(data) if data is not None else None
+        image_type = found[0] if found else None
+        if found is None:
+            data = None
+    return ArchiveEntry(
+        origin="publish", target=msg.target, title=msg.title, kind=msg.kind, text=msg.text,
+        plain=msg.plain, links=list(msg.links), publish_at=iso_or_none(draft.publish_at),
+        deadline=iso_or_none(draft.deadline), starts_at=iso_or_none(draft.starts_at),
+        ends_at=iso_or_none(draft.ends_at), expires_at=iso_or_none(draft.expires_at),
+        where=draft.where, image=data, image_type=image_type,
+        image_alt=msg.image_alt if data is not None else None,
+    )
 
 
 def exit_code(outcomes: Iterable[Outcome], *, extra: Iterable[int] = ()) -> int:

@@ -201,6 +201,7 @@ COMMANDS: tuple[str, ...] = (
     "withdraw",
     "ledger",
     "senders",
+    "site",
 )
 
 

@@ -81,7 +81,13 @@ def draft_id_of(config: Config, ref: str) -> str:
 
 
 def effective_state(config: Config, pub: Publication, ledger: Ledger | None = None) -> str:
-    """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown)."""
+    """The recorded state, with `sending` told apart: a live run's, or a dead run's (unknown).
+
+    A publication written to an outbox with `confirm: true` reads `to-paste` until a person
+    confirms it (`resolve --as sent`).
+    """
+    if pub.state == "sent" and pub.to_paste:
+        return "to-paste"
     if pub.state != "sending":
         return pub.state
     if ledger is not None:  # the engine's own locks (PostgreSQL: another host's session)
@@ -102,7 +108,8 @@ def leaves_channel_at(config: Config, pub: Publication) -> datetime | None:
     if pub.sent_at is None or pub.state != "sent" or _target(config, pub.sender) != "whatsapp":
         return None
     if config.senders[pub.sender].adapter in LOCAL_ADAPTERS:
-        return None
+        # Pasted by hand: the ledger knows when only if someone said so (`resolve --as sent`).
+        return pub.pasted_at + CHANNEL_RETENTION if pub.pasted_at is not None else None
     return pub.sent_at + CHANNEL_RETENTION
 
 
@@ -137,6 +144,7 @@ def row_of(config: Config, pub: Publication, ledger: Ledger | None = None) -> di
         "leaves_channel_at": iso(leaves_channel_at(config, pub)),
         "error": pub.last_error if pub.state != "sent" else None,
         "resolved_as": pub.resolved_as,
+        "pasted_at": iso(pub.pasted_at),
     }
     row.update(corrections_of(config, pub, ledger))
     return row
@@ -217,7 +225,8 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
                _("leaves channel"), _("approved by"), _("urgent reason")]
     table_rows = [
         [_when(r["sent_at"] or r["claimed_at"]), r["draft_id"], r["sender"],
-         state_word(r["state"]) + (" (" + _("resolved") + ")" if r["resolved_as"] else "")
+         state_word(r["state"]) + (" (" + _("pasted") + ")" if r.get("pasted_at")
+                                   else " (" + _("resolved") + ")" if r["resolved_as"] else "")
          + _corrected(r),
          r["remote_id"] or "", str(r["attempts"]), _when(r["leaves_channel_at"], with_time=False),
          ", ".join(r.get("approved_by") or []), _urgent(r)]

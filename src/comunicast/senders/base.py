@@ -80,6 +80,8 @@ class Receipt:
     """What the platform answered: its own message id, as a string."""
 
     remote_id: str | None = None
+    #: Written where a person must still paste it (an outbox with `confirm: true`).
+    to_paste: bool = False
 
 
 @dataclass(frozen=True)

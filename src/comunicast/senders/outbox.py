@@ -40,8 +40,11 @@ from comunicast.senders.media import read_image
 
 if TYPE_CHECKING:
     from comunicast.config import Config
+    from comunicast.site.desk import Desk
 
 
+#: Seconds between two refreshes of the desk while one run writes many files.
+DESK_INTERVAL = 0.25
 #: The suffixes `read_image` gives image copies.
 _IMAGE_SUFFIXES = (".jpg", ".png")
 
@@ -52,10 +55,19 @@ class OutboxOptions(SenderOptions):
     path: str = Field(
         default="outbox", min_length=1, description="Folder, relative to comunicast.yaml"
     )
+    confirm: bool = Field(
+        default=False,
+        description="A publication stays 'to paste' until a person confirms it with "
+        "`comunicast resolve DRAFT --sender NAME --as sent`",
+    )
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part.
+
+    `durable=False` skips the fsyncs: still atomic for readers and crashes of the process, for
+    files that are rebuilt from others (the desk).
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         if hasattr(os, "fchmod"):  # mkstemp makes it private (0600); give the usual mode
@@ -63,7 +75,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -71,7 +84,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _umask() -> int:
@@ -113,6 +127,13 @@ class OutboxSender:
         self.options: OutboxOptions = coerce_options(type(self), options, config, instance)
         self.folder = config.resolve_path(self.options.path)
         self._tz = config.tz
+        self._desk: Desk | None = None
+        self._desk_at = float("-inf")
+        self._desk_due = False
+        from comunicast.i18n import current_language
+
+        self._language = current_language()
+        self._organization = config.organization.name
 
     def __repr__(self) -> str:
         return f"<OutboxSender {self.instance!r} {self.folder}>"
@@ -160,8 +181,49 @@ class OutboxSender:
                 )
             )
         else:
-            return Receipt(remote_id=target.name)
+            self.refresh_desk(force=False)
+            return Receipt(remote_id=target.name, to_paste=self.options.confirm)
         raise failure
+
+    def refresh_desk(self, *, force: bool = True) -> None:
+        """Bring the folder's `index.html` up to date; the publication is written either way.
+
+        A run that writes many files in a row refreshes the page at most every
+        `DESK_INTERVAL` seconds and once more when it closes the sender, instead of after
+        each file (which made a run of N files cost N² entries written).
+        """
+        import time
+
+        from comunicast.site.desk import Desk
+
+        now = time.monotonic()
+        if not force and now - self._desk_at < DESK_INTERVAL:
+            self._desk_due = True
+            return
+        if self._desk is None:
+            self._desk = Desk(self.folder, sender=self.instance, language=self._language,
+                              organization=self._organization)
+        self._desk_due = False
+        try:
+            self._desk.refresh()
+        except OSError:  # a desk that cannot be written must not turn a written file into a failure
+            pass
+        self._desk_at = time.monotonic()
+
+    def mark_pasted(self, draft_id: str, at: datetime) -> bool:
+        """Record in the publication's JSON file that a person pasted it; False if it is gone."""
+        path = self.folder / f"{draft_id}.{self.instance}.json"
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(document, dict):
+            return False
+        document["pasted_at"] = at.astimezone(self._tz).isoformat(timespec="seconds")
+        data = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        write_atomic(path, data.encode("utf-8"))
+        self.refresh_desk()
+        return True
 
     def _keep_aside(self, stem: str, target: Path, revision: str) -> None:
         """Copy the file of another revision (and its image) to `<stem>.<hash>.*` before replacing it.
@@ -255,7 +317,9 @@ class OutboxSender:
         raise failure
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Write the desk if a refresh was put off."""
+        if self._desk_due:
+            self.refresh_desk()
 
 
 def _revision_tag(revision: object) -> str:
