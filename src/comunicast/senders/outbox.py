@@ -313,6 +313,8 @@ class OutboxSender:
                 )
             )
         else:
+            # The desk lists correction and withdrawal files too (what to paste, what to delete).
+            self.refresh_desk(force=False)
             return Receipt(remote_id=name)
         raise failure
 

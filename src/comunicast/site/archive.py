@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from comunicast.config import Config
     from comunicast.ledger import Ledger
+    from comunicast.ledger_actions import Action
     from comunicast.ledger_archive import ArchivedPublication, ArchiveEntry
 
 #: An emergency with no `expires_at` or `ends_at` stays on top of the index this long.
@@ -73,15 +74,49 @@ def current_messages(ledger: Ledger) -> list[SiteMessage]:
     A publication written to an outbox that waits for a person to paste it (`confirm: true`)
     counts once it is confirmed. The current text is that of the latest sent revision, from the
     target the site reads best; earlier revisions of that target with another text are listed.
+
+    Corrections (SPEC §10): each done edit of a publication counts as a version of it, dated
+    when the edit was made, so the latest edit's text is the current one and the texts it
+    replaced are the corrections history. A withdrawn publication is left out; a message whose
+    every publication was withdrawn leaves the site.
     """
+    by_publication: dict[int, list[Action]] = defaultdict(list)
+    for action in ledger.actions():
+        if action.state == "done":
+            by_publication[action.publication_id].append(action)
     by_draft: dict[str, list[ArchivedPublication]] = defaultdict(list)
     for pub in ledger.archived():
         if not pub.to_paste:
-            by_draft[pub.draft_id].append(pub)
-    messages = [_message(draft_id, pubs) for draft_id, pubs in by_draft.items()]
+            versions = _versions(pub, by_publication.get(pub.publication_id, []))
+            by_draft[pub.draft_id].extend(versions)
+    # A draft whose every publication was withdrawn has no version left: it is not listed.
+    messages = [_message(draft_id, pubs) for draft_id, pubs in by_draft.items() if pubs]
     messages.sort(key=lambda m: m.draft_id)
     messages.sort(key=lambda m: m.published_at, reverse=True)
     return messages
+
+
+def _versions(pub: ArchivedPublication, actions: list[Action]) -> list[ArchivedPublication]:
+    """The publication as first sent and after each done edit; none once it is withdrawn.
+
+    Only actions taken since it was (last) sent count: a publication sent again after a
+    withdrawal (`--republish`) is a new message, as in `corrections.message_state`.
+    """
+    from dataclasses import replace
+
+    since = pub.sent_at
+    versions = [pub]
+    for action in actions:
+        at = action.done_at or action.updated_at
+        if action.claimed_at < since and at < since:
+            continue
+        if action.action == "withdraw":
+            return []
+        if action.text is None and action.plain is None:
+            continue
+        versions.append(replace(pub, revision=action.revision, sent_at=at, text=action.text,
+                                plain=action.plain))
+    return versions
 
 
 def _message(draft_id: str, pubs: list[ArchivedPublication]) -> SiteMessage:

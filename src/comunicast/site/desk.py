@@ -104,10 +104,21 @@ class Desk:
             doc = json.loads((self.folder / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
+        if not isinstance(doc, dict):
             return _Entry(key, 0.0, name, "")
+        stem = f"{doc.get('draft_id')}.{doc.get('sender')}"
+        action = doc.get("action")
+        # Corrections (SPEC §10): the new text to paste over the old one, or the update to
+        # delete by hand; a withdrawal's text (what to look for) may be unknown.
+        if action == "edit" and name.startswith(f"{stem}.correction."):
+            pass
+        elif action == "withdraw" and name == f"{stem}.withdrawal.json":
+            if not isinstance(doc.get("text"), str):
+                doc["text"] = ""
         # Copies of earlier revisions (`<stem>.<hash>.json`) are kept in the folder, not shown.
-        if name != f"{doc.get('draft_id')}.{doc.get('sender')}.json":
+        elif name != f"{stem}.json" or action is not None:
+            return _Entry(key, 0.0, name, "")
+        if not isinstance(doc.get("text"), str):
             return _Entry(key, 0.0, name, "")
         html = self._environment().get_template("desk_entry.html").render(
             e=_view(doc, name, self.language)
@@ -154,6 +165,9 @@ def _view(doc: dict[str, Any], name: str, language: str) -> dict[str, Any]:
         "image": image,
         "image_alt": doc.get("image_alt"),
         "length": len(text),
+        "action": doc.get("action") if doc.get("action") in ("edit", "withdraw") else None,
+        "reason": str(doc.get("reason") or ""),
+        "replaces": str(doc.get("replaces") or ""),
     }
 
 
