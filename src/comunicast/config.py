@@ -300,7 +300,8 @@ class Site(_Strict):
     @classmethod
     def _base(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("base_url must be an address like https://www.comune.example.it/notizie/")
+            raise ValueError(_(
+                "write base_url as a full address, e.g. https://www.comune.example.it/notizie/"))
         return value
 
 

@@ -84,7 +84,7 @@ def build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
               "published at"),
             "site",
             hint=_("add to comunicast.yaml:  site: {{base_url: https://www.comune.example.it/"
-                   "notizie/}}"),
+                   "notizie/}}").format(),
         )
     _check_target(out)
     messages: list[SiteMessage] = []
