@@ -49,6 +49,14 @@ def test_upgrade_from_first_migration_keeps_rows(ledger_at: LedgerLocation) -> N
         assert again.migrate(MIGRATIONS) == []
 
 
+def test_a_ledger_being_created_reads_as_empty(ledger_at: LedgerLocation) -> None:
+    # Another run has committed the migrations table but not yet its first migration (four
+    # cron runs starting at once on a new project): a reader sees no ledger, not an error.
+    with Ledger.open(ledger_at, migrations=[]) as creating:
+        assert creating.applied_migrations() == []
+        assert Ledger.open_existing(ledger_at) is None
+
+
 def test_failed_migration_leaves_no_trace(ledger_at: LedgerLocation) -> None:
     broken = [*MIGRATIONS, ("0099_broken", ["CREATE TABLE t (x INTEGER)", "THIS IS NOT SQL"])]
     with pytest.raises(ConfigError):

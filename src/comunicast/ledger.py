@@ -369,7 +369,7 @@ class Ledger(ActionsLedger, ArchiveStore):
 
             pg = ledger_postgres.connect(path, read_only=True)
             engine = ledger_postgres.PostgresEngine(pg, path)
-            if not engine.has_ledger():
+            if not engine.has_records():
                 pg.close()
                 return None
             return cls(cast(sqlite3.Connection, pg), path, engine)

@@ -399,6 +399,16 @@ class PostgresEngine:
         ).fetchone()
         return bool(row["present"])
 
+    def has_records(self) -> bool:
+        """True when the project's ledger has its tables: a run creating it right now has
+        committed the migrations table before its first migration, and nothing is recorded
+        until that migration is in (the same probe as SQLite's `connect_existing`)."""
+        row = self.conn.execute(
+            "SELECT to_regclass(?) IS NOT NULL AS present",
+            (f'"{self.location.project}".publications',),
+        ).fetchone()
+        return bool(row["present"])
+
     def tables(self) -> set[str]:
         """The tables of this project."""
         rows = self.conn.execute(
