@@ -444,3 +444,67 @@ def test_an_unused_network_child_ends_when_closed() -> None:
     assert check_links([], child=child) == {}
     child.close()
     assert child.pid is None
+
+
+# --- the early network child (forked by the entry point, before typer is imported) ------------
+
+def _refused_url() -> str:
+    with socket.socket() as sock:  # a port nobody listens on (bound, then closed)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/pagina"
+
+
+def test_the_entry_point_forks_early_only_for_a_first_online_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from comunicast.cli.entry import _wants_early_network
+
+    for name in ("COMUNICAST_CONFIG", "COMUNICAST_STATE_DIR", "COMUNICAST_STATE_URL",
+                 "COMUNICAST_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "comunicast.yaml").write_text("organization:\n  name: X\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    assert _wants_early_network(["check", "--online"])
+    assert _wants_early_network(["--debug", "check", "messages/", "--online"])
+    assert not _wants_early_network(["check"])  # offline: no network at all
+    assert not _wants_early_network(["check", "--online", "--help"])
+    assert not _wants_early_network(["publish", "--online"])
+    (root / ".comunicast").mkdir()
+    (root / ".comunicast" / "ledger.sqlite3").write_bytes(b"")
+    assert not _wants_early_network(["check", "--online"])  # the cache may answer
+    monkeypatch.setenv("COMUNICAST_STATE_DIR", str(tmp_path / "elsewhere"))
+    assert _wants_early_network(["check", "--online"])
+    monkeypatch.setenv("COMUNICAST_STATE_URL", "postgresql://db/comunicast")
+    assert not _wants_early_network(["check", "--online"])  # decided once the config is read
+    monkeypatch.delenv("COMUNICAST_STATE_URL")
+    (root / "comunicast.yaml").write_text(
+        "organization:\n  name: X\nstate:\n  project: x\n", encoding="utf-8")
+    assert not _wants_early_network(["check", "--online"])
+    monkeypatch.chdir(tmp_path)  # no comunicast.yaml here or above: the command will say so
+    assert not _wants_early_network(["check", "--online"])
+    assert _wants_early_network(["--config", str(root.parent / "p"), "check", "--online"]) is False
+
+
+@pytest.mark.parametrize(("language", "reason"), [("en", "connection refused"),
+                                                  ("it", "connessione rifiutata")])
+def test_the_early_network_child_speaks_the_projects_language(
+        tmp_path: Path, language: str, reason: str) -> None:
+    """Forked before the configuration chose the language, the child is told it with the URLs."""
+    from conftest import MINIMAL_CONFIG, run_cli
+
+    root = tmp_path / "p"
+    (root / "messages").mkdir(parents=True)
+    (root / "comunicast.yaml").write_text(
+        f"language: {language}\n" + MINIMAL_CONFIG
+        + "rules:\n  links.scheme: off\n  links.deceptive: off\n  links.domain: off\n",
+        encoding="utf-8")
+    (root / "messages" / "a.md").write_text(
+        f"---\ntitle: T\nkind: avviso\n---\nVedi {_refused_url()}\n", encoding="utf-8")
+    result = run_cli(["check", "--online", "--format", "json"], root,
+                     env={"COMUNICAST_LANG": "", "LANG": "C.UTF-8", "LC_ALL": ""})
+    assert result.returncode == 1, result.stderr
+    messages = [f["message"] for f in json.loads(result.stdout)["files"][0]["findings"]
+                if f["rule"] == "links.broken"]
+    assert len(messages) == 1 and reason in messages[0], messages

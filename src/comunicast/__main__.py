@@ -1,6 +1,6 @@
 """`python -m comunicast`."""
 
-from comunicast.cli.app import main
+from comunicast.cli.entry import main
 
 if __name__ == "__main__":
     main()

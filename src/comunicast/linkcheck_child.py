@@ -1,13 +1,15 @@
 """The network phase of `check --online` in a child forked early, so importing aiohttp overlaps
 the parent's work.
 
-Before the first request, the parent has drafts to load, URLs to find, a cache to ask and the
-rules' children to fork (50-100 ms on an idle machine), and importing asyncio and aiohttp takes
-another 150-250 ms (aiohttp builds two TLS contexts, loading the system's CA store twice, as it
-is imported). Forked right after the configuration is read, a child imports them meanwhile, on
-the other core, then waits for the URLs; the parent sends them, relays the child's progress and
-receives the results. Whatever goes wrong with the child (it died, it could not import), the
-parent asks the network itself: the child only ever saves time.
+Before the first request, the parent imports typer and pydantic, reads the configuration, loads
+the drafts, finds their URLs and forks the rules' children (0.2-0.4 s), and importing asyncio
+and aiohttp takes another 0.15-0.3 s (aiohttp builds two TLS contexts, loading the system's CA
+store twice, as it is imported). Forked by the entry point before any of that
+(`start_early`, when the project has no ledger yet, so every link will be asked), or else
+right after the configuration is read, a child imports them meanwhile, on the other core, then
+waits for the URLs; the parent sends them with the language to speak, relays the child's
+progress and receives the results. Whatever goes wrong with the child (it died, it could not
+import), the parent asks the network itself: the child only ever saves time.
 
 Messages on the pipes are length-prefixed pickles between a process and its own fork.
 """
@@ -18,9 +20,10 @@ import os
 import pickle
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from comunicast.linkcheck import LinkResult
+if TYPE_CHECKING:
+    from comunicast.linkcheck import LinkResult
 
 _HEAD = struct.Struct("!I")
 
@@ -73,9 +76,12 @@ class NetworkChild:
     def check(self, urls: list[str], options: dict[str, Any],
               progress: Callable[[int, int], None] | None) -> list[LinkResult] | None:
         """The results for `urls` (`linkcheck._run`'s options), or None if the child failed."""
+        from comunicast.i18n import current_language
+        from comunicast.linkcheck import LinkResult
+
         try:
             self._asked = True
-            _send(self._jobs, (urls, options))
+            _send(self._jobs, (urls, options, current_language()))
             while True:
                 kind, *payload = _receive(self._answers)
                 if kind == "progress":
@@ -111,6 +117,26 @@ class NetworkChild:
         self.pid = None
 
 
+#: The child the entry point forked before the heavy imports, until the command takes it.
+_early: NetworkChild | None = None
+
+
+def start_early() -> None:
+    """Fork the network child now (the entry point, before typer is imported)."""
+    global _early
+    try:
+        _early = NetworkChild()
+    except OSError:
+        _early = None
+
+
+def take_early() -> NetworkChild | None:
+    """The child `start_early` forked, for the command to use or `close` (once)."""
+    global _early
+    child, _early = _early, None
+    return child
+
+
 def _serve(jobs: int, answers: int) -> None:
     status = 0
     try:
@@ -126,7 +152,10 @@ def _serve(jobs: int, answers: int) -> None:
             job = None
         if job is None:  # the parent needed no request after all
             os._exit(0)
-        urls, options = job
+        urls, options, language = job
+        from comunicast.i18n import set_language
+
+        set_language(language)  # forked before the configuration chose it, maybe
 
         import time
 

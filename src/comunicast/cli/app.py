@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from comunicast import __version__
+from comunicast.cli.argv import COMMANDS, config_file, invoked_command
 from comunicast.errors import ComunicastError, DraftError
 from comunicast.i18n import _
 
@@ -134,58 +135,9 @@ def choose_interface_language(argv: list[str]) -> None:
     `config_path` does (--config, COMUNICAST_CONFIG, walking up) and reads one line of it,
     without the YAML parser or the models.
     """
-    import os
-
     from comunicast.i18n import choose_language, configured_language, set_language
 
-    explicit = _config_argument(argv) or os.environ.get("COMUNICAST_CONFIG")
-    path: Path | None = None
-    if explicit:
-        path = Path(explicit).expanduser()
-        if path.is_dir():
-            path = path / "comunicast.yaml"
-    else:
-        try:
-            here = Path.cwd().resolve()
-        except OSError:
-            here = None
-        for folder in (here, *here.parents) if here else ():
-            if (folder / "comunicast.yaml").is_file():
-                path = folder / "comunicast.yaml"
-                break
-    set_language(choose_language(configured_language(path)))
-
-
-def _config_argument(argv: list[str]) -> str | None:
-    """The value of the global `--config` in `argv` (it comes before the command)."""
-    for index, arg in enumerate(argv):
-        if arg == "--config" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith("--config="):
-            return arg.removeprefix("--config=")
-        if not arg.startswith("-"):
-            return None  # the command: later arguments are its own
-    return None
-
-
-#: Command modules, in the order `--help` lists them; each exposes `register(app)`.
-COMMANDS: tuple[str, ...] = (
-    "init",
-    "new",
-    "check",
-    "preview",
-    "schema",
-    "qr",
-    "publish",
-    "approve",
-    "approvals",
-    "log",
-    "resolve",
-    "withdraw",
-    "ledger",
-    "senders",
-    "site",
-)
+    set_language(choose_language(configured_language(config_file(argv))))
 
 
 def build_app(commands: Sequence[str] = COMMANDS) -> typer.Typer:
@@ -219,29 +171,6 @@ def __getattr__(name: str) -> Any:
         built = globals()["app"] = build_app()
         return built
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def invoked_command(argv: Sequence[str]) -> str | None:
-    """The command `argv` runs (after the global options), if it is one of ours.
-
-    A run builds only that command: typer turns every registered command's signature into
-    click parameters and pydantic adapters when the app is called, 60-120 ms for all fifteen,
-    on every cron run. `--help`, `--version`, no command or an unknown one get the whole tree
-    (the root help lists every command; a typo is told which commands exist).
-    """
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--config":
-            index += 2
-            continue
-        if arg.startswith("--config=") or arg == "--debug":
-            index += 1
-            continue
-        if arg.startswith("-"):
-            return None  # --help, --version, or an option typer will refuse
-        return arg if arg in COMMANDS else None
-    return None
 
 
 def report_error(exc: ComunicastError) -> None:

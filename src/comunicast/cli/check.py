@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
             # garbage collector, whose full passes over it (30-40 ms each) would otherwise stall
             # a wave of link-check answers.
             gc.freeze()
-        network = _network_child() if online and not config.ledger_path.exists() else None
+        network = _network_child(online and not config.ledger_path.exists())
         try:
             with _Progress() as bar:
                 report = run_check(
@@ -93,11 +93,22 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _network_child() -> NetworkChild | None:
-    """A child importing aiohttp while this process loads the drafts (no ledger yet, so every
-    link will be asked); None where it cannot be forked."""
+def _network_child(wanted: bool) -> NetworkChild | None:
+    """A child importing aiohttp while this process loads the drafts, when `wanted` (no ledger
+    yet, so every link will be asked): the one the entry point forked before the heavy imports,
+    else one forked now; None where it cannot be forked. An early child not wanted after all
+    (a ledger in a place only the configuration names) is let go."""
     import os
 
+    from comunicast.linkcheck_child import take_early
+
+    early = take_early()
+    if not wanted:
+        if early is not None:
+            early.close()
+        return None
+    if early is not None:
+        return early
     if not hasattr(os, "fork") or os.environ.get("COMUNICAST_WORKERS") == "1":
         return None
     from comunicast.linkcheck_child import NetworkChild

@@ -1,0 +1,51 @@
+"""The `comunicast` command: what must happen before typer and the app are imported.
+
+Only `check --online` on a project with no ledger yet does anything here: every link will be
+asked, and importing asyncio and aiohttp takes longer than the parent's whole way to its first
+request (Python, typer, pydantic, the configuration, the drafts). A child forked now, from an
+interpreter that has imported almost nothing, imports them on the other core meanwhile
+(`comunicast.linkcheck_child`); the command takes it over, or lets it go if it finds a ledger
+after all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if _wants_early_network(argv):
+        from comunicast import linkcheck_child
+
+        linkcheck_child.start_early()
+    from comunicast.cli.app import main as run
+
+    run()
+
+
+def _wants_early_network(argv: list[str]) -> bool:
+    from comunicast.cli.argv import command_index, config_file
+
+    index = command_index(argv)
+    if index is None or argv[index] != "check":
+        return False
+    rest = argv[index + 1:]
+    if "--online" not in rest or "--help" in rest or "-h" in rest:
+        return False
+    if not hasattr(os, "fork") or os.environ.get("COMUNICAST_WORKERS") == "1":
+        return False
+    if os.environ.get("COMUNICAST_STATE_URL"):
+        return False  # a shared ledger: the command decides once it has read the config
+    path = config_file(argv)
+    if path is None:
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            if any(line.startswith("state:") for line in file):
+                return False  # a `state:` section: the command decides, as above
+    except OSError:
+        return False
+    state = os.environ.get("COMUNICAST_STATE_DIR") or os.path.join(path.parent, ".comunicast")
+    return not os.path.exists(os.path.join(state, "ledger.sqlite3"))
