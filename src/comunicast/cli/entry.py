@@ -1,5 +1,7 @@
 """The `comunicast` command: what must happen before typer and the app are imported.
 
+`comunicast --version` alone is answered here (scripts and package managers ask it often).
+
 Only `check --online` on a project with no ledger yet does anything here: every link will be
 asked, and importing asyncio and aiohttp takes longer than the parent's whole way to its first
 request (Python, typer, pydantic, the configuration, the drafts). A child forked now, from an
@@ -16,6 +18,11 @@ import sys
 
 def main() -> None:
     argv = sys.argv[1:]
+    if argv == ["--version"]:  # what the typer option prints, without importing typer
+        from comunicast import __version__
+
+        sys.stdout.write(f"comunicast {__version__}\n")
+        return
     if _wants_early_network(argv):
         from comunicast import linkcheck_child
 
