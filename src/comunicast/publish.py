@@ -177,13 +177,14 @@ def plan(
     skipped before any check, so a stricter rule or a removed image never refuses, at every
     cron run, a draft that was published long ago.
     """
-    from comunicast.approvals import ApprovalGate
     from comunicast.compose import senders_of
     from comunicast.senders.base import Message
     from comunicast.senders.registry import sender_instance
 
     result = Plan()
     if urgent is not None or config.approval.required is not False:
+        from comunicast.approvals import ApprovalGate  # 30-40 ms: only where approval applies
+
         result.approvals = ApprovalGate(config, urgent=urgent)
         # Signatures of every draft that will be looked at, checked at once, in parallel.
         result.approvals.prepare([

@@ -190,13 +190,13 @@ def register(app: typer.Typer) -> None:
 
 def urgent_bypass(urgent: bool, reason: str | None, due: bool) -> UrgentBypass | None:
     """`--urgent --reason TEXT` as what the ledger records (who and why), or None."""
-    from comunicast.approvals import UrgentBypass, git_user_name
     from comunicast.errors import UsageError
 
     if not urgent:
         if reason is not None:
             raise UsageError(_("--reason goes with --urgent"))
         return None
+    from comunicast.approvals import UrgentBypass, git_user_name
     if due:
         raise UsageError(_("--urgent applies to named drafts, not to --due"))
     if reason is None or not reason.strip():
