@@ -11,6 +11,7 @@ Every build goes into a temporary folder beside the target and is swapped in at 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -149,19 +150,26 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
     tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
     tmp.mkdir(parents=True)
     rendered = reused = 0
+    helper: _Helper | None = None
     try:
-        made: set[str] = set()
         # Plain strings, not Path objects: this loop runs once per file of the site.
         tmp_dir, out_dir = str(tmp), str(out)
-        reusable = [old.get(f.path) == wanted[f.path] for f in files]
-        plan.will_render(f.path for f, ok in zip(files, reusable, strict=True) if not ok)
-        for f, ok in zip(files, reusable, strict=True):
+        for parent in sorted({f.path.rpartition("/")[0] for f in files} - {""}):
+            os.makedirs(f"{tmp_dir}/{parent}", exist_ok=True)
+        todo = [f for f in files if old.get(f.path) != wanted[f.path]]
+        # Many message pages (a first build): a second process renders part of them.
+        pages = [f for f in todo if plan.is_message_page(f.path)]
+        theirs = pages[len(pages) * _KEEP // 100 :] if len(pages) >= _SHARE_FROM else []
+        if theirs and _cpus() > 1:
+            plan.will_render(f.path for f in theirs)
+            helper = _Helper.start(tmp_dir, theirs)
+        skip = {f.path for f in theirs} if helper is not None else set()
+        plan.will_render(f.path for f in todo if f.path not in skip)
+        for f in files:
+            if f.path in skip:
+                continue
             dest = f"{tmp_dir}/{f.path}"
-            parent = f.path.rpartition("/")[0]
-            if parent and parent not in made:
-                os.makedirs(f"{tmp_dir}/{parent}", exist_ok=True)
-                made.add(parent)
-            if ok and _link(f"{out_dir}/{f.path}", dest):
+            if old.get(f.path) == wanted[f.path] and _link(f"{out_dir}/{f.path}", dest):
                 reused += 1
                 continue
             _write(dest, f.produce())
@@ -170,11 +178,85 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
         # Without indent: json's C encoder (the manifest holds every message's list item).
         _write(f"{tmp_dir}/{MANIFEST}",
                (json.dumps(manifest, ensure_ascii=False) + "\n").encode("utf-8"))
+        if helper is not None:
+            helper.wait()
+            rendered += len(skip)
+            helper = None
         put_in_place(tmp, out)
     except BaseException:
+        if helper is not None:
+            helper.stop()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildReport(out, len(messages), len(files), rendered, reused, changed=True)
+
+
+#: From this many message pages to render, a second process (`fork`) renders part of them.
+_SHARE_FROM = 1000
+#: The share (%) of those message pages the build renders itself (it also has the index pages,
+#: the feeds and the media to make).
+_KEEP = 20
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _Helper:
+    """A forked process that renders and writes some of the files into the build's folder.
+
+    It dies with the build (PR_SET_PDEATHSIG) and holds nothing but the folder: a build killed
+    midway leaves only that folder, which the next build removes.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    @classmethod
+    def start(cls, tmp_dir: str, files: list[_File]) -> _Helper | None:
+        if not hasattr(os, "fork"):
+            return None
+        pid = os.fork()
+        if pid:
+            return cls(pid)
+        code = 1
+        try:
+            _die_with_parent()
+            for f in files:
+                _write(f"{tmp_dir}/{f.path}", f.produce())
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported by the parent, which fails the build
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+    def wait(self) -> None:
+        _pid, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"the process rendering message pages failed ({status})")
+
+    def stop(self) -> None:
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the build was killed before the line above
+        os._exit(1)
 
 
 def _write(path: str, data: bytes) -> None:
@@ -293,9 +375,31 @@ def _environment(config: Config) -> Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
     )
     env.globals.update(_=_, ngettext=ngettext)
     return env
+
+
+def _bytecode_cache() -> Any:
+    """Jinja2's cache of compiled templates (its default: a private folder in the temporary
+    directory, checked against each template's source), or None where it cannot be kept.
+    Compiling the templates again at every build costs more than a small rebuild renders."""
+    import jinja2
+
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(Exception):  # unreadable or stale: compiled again
+                super().load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):  # not kept: compiled again next time
+                super().dump_bytecode(bucket)
+
+    try:
+        return Cache()
+    except (OSError, RuntimeError):
+        return None
 
 
 # -- files ------------------------------------------------------------------------------------
@@ -403,6 +507,9 @@ class _Plan:
         """A page made with `template`; `key` stands for the data it shows."""
         digest = hashlib.sha256(f"{template}\0{path}\0{key}".encode()).hexdigest()
         return self.add_file(path, digest, produce)
+
+    def is_message_page(self, path: str) -> bool:
+        return path in self._page_of
 
     def will_render(self, paths: Iterable[str]) -> None:
         """The files about to be made, in order: message pages among them go in batches."""
