@@ -442,7 +442,7 @@ class _Plan:
 
         tz = self.tz
         self.paths = paths = [_page_path(m, tz) for m in messages]
-        keys = [repr(m) for m in messages]
+        keys = [repr(vars(m)) for m in messages]  # every field (dict's repr is quick)
         self._page_of = {path: i for i, path in enumerate(paths)}
         #: A message's item of the index is keyed like its page (the message, the build key).
         self.card_keys = [self.add(path, "message.html", k, partial(self._message_page, i))
@@ -505,8 +505,7 @@ class _Plan:
 
     def add(self, path: str, template: str, key: str, produce: Callable[[], bytes]) -> str:
         """A page made with `template`; `key` stands for the data it shows."""
-        digest = hashlib.sha256(f"{template}\0{path}\0{key}".encode()).hexdigest()
-        return self.add_file(path, digest, produce)
+        return self.add_file(path, f"{template}\0{key}", produce)
 
     def is_message_page(self, path: str) -> bool:
         return path in self._page_of
