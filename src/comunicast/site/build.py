@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -76,9 +77,6 @@ def site_out(config: Config, out: Path | None) -> Path:
 
 def build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
     """Build (or bring up to date) the site in `out` from the ledger."""
-    from comunicast.ledger import Ledger
-    from comunicast.site.archive import backfill
-
     base_url = config.site.base_url
     if not base_url:
         raise config.error(
@@ -89,6 +87,21 @@ def build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
                    "notizie/}}").format(),
         )
     _check_target(out)
+    # Thousands of messages, views and pages, none in a cycle that matters for one build: the
+    # cyclic collector would walk them all again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site(config, out, now=now)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
+    from comunicast.ledger import Ledger
+    from comunicast.site.archive import backfill
+
     messages: list[SiteMessage] = []
     blobs: Ledger | None = None
     if config.ledger_path.is_file():
