@@ -58,6 +58,11 @@ class _Quiet(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> SiteProject:
     built = make_site_project(tmp_path_factory.mktemp("browser") / "project")
+    # A correction and a withdrawal on the desk (SPEC §10), as staff would find them.
+    done = run(built.root, "publish", "messages/avviso-03.md", "--edit", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run(built.root, "withdraw", "avviso-05", "--reason", "Avviso superato")
+    assert done.returncode == 0, done.stdout + done.stderr
     done = run(built.root, "site")
     assert done.returncode == 0, done.stderr
     return built
@@ -178,3 +183,33 @@ def test_copy_text_puts_the_json_text_on_the_clipboard_byte_for_byte(
             "navigator.clipboard.readText().then(done, e => done('ERROR ' + e));")
         assert pasted.encode("utf-8") == expected.encode("utf-8")
         assert status.text == "Copied"
+
+
+def test_a_correction_copies_its_new_text_and_a_withdrawal_offers_nothing_to_copy(
+    project: SiteProject, server: str, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": server, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    browser.get(f"{server}/outbox/index.html")
+    [correction] = (project.root / "outbox").glob("avviso-03.archivio.correction.*.json")
+    expected = json.loads(correction.read_text(encoding="utf-8"))["text"]
+    assert "testo cambiato dopo l'invio" in expected
+    article = browser.find_element(By.ID, "p-" + correction.stem.replace(".", "-"))
+    assert "Correction: paste this text over" in article.text
+    article.find_element(By.CSS_SELECTOR, "button.copy").click()
+    status = article.find_element(By.CSS_SELECTOR, ".status")
+    WebDriverWait(browser, 10).until(lambda _, status=status: status.text)
+    pasted = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.clipboard.readText().then(done, e => done('ERROR ' + e));")
+    assert pasted.encode("utf-8") == expected.encode("utf-8")
+    assert status.text == "Copied"
+
+    withdrawal = browser.find_element(By.ID, "p-avviso-05-archivio-withdrawal")
+    assert "delete this update from the channel by hand" in withdrawal.text
+    assert "There is nothing to paste." in withdrawal.text
+    assert "Avviso superato" in withdrawal.text
+    assert not withdrawal.find_elements(By.CSS_SELECTOR, "button, textarea")

@@ -328,3 +328,34 @@ def test_approvals_and_notices_on_both_engines(ledger_at: LedgerLocation) -> Non
         assert ledger.notices() == {("refused", "ponte"): ("fp3", 10.0, 20.0)}
         ledger.notices_update([], keep=[("refused", "ponte")], at=30.0)  # nothing changed
         assert ledger.notices() == {("refused", "ponte"): ("fp3", 10.0, 20.0)}
+
+
+def test_the_archive_reads_back_every_field_on_every_engine(ledger_at: LedgerLocation) -> None:
+    from comunicast.ledger_archive import ArchiveEntry
+
+    entry = ArchiveEntry(
+        origin="publish", target="whatsapp", title="Ponte chiuso", kind="avviso",
+        text="*Ponte chiuso*\n\nDal 2 al 5.", plain="Ponte chiuso\n\nDal 2 al 5.",
+        links=["https://www.comune.cremona.it/viabilita"], publish_at="2026-12-01T08:00:00+01:00",
+        deadline="2026-12-05", starts_at="2026-12-02T00:00:00+01:00",
+        ends_at="2026-12-05T00:00:00+01:00", expires_at=None, where="Ponte sul Po",
+        image=b"\xff\xd8 not really a jpeg", image_type="image/jpeg", image_alt="Mappa",
+    )
+    with Ledger.open(ledger_at) as ledger:
+        for n, archive in enumerate([entry, ArchiveEntry(origin="unknown", title=None)]):
+            claim = ledger.claim(f"avviso-{n}", "archivio", f"v1:{n}", archive=archive)
+            assert claim.publication is not None
+            ledger.record(claim.publication.id, "sent", remote_id=str(n))
+        first, second = ledger.archived()
+    assert (first.draft_id, first.sender, first.revision, first.to_paste) == (
+        "avviso-0", "archivio", "v1:0", False)
+    assert (first.origin, first.target, first.title, first.kind, first.text, first.plain) == (
+        "publish", "whatsapp", "Ponte chiuso", "avviso", entry.text, entry.plain)
+    assert first.links == entry.links and first.links is not second.links
+    assert (first.publish_at, first.deadline, first.starts_at, first.ends_at, first.expires_at,
+            first.where) == (entry.publish_at, "2026-12-05", entry.starts_at, entry.ends_at,
+                             None, "Ponte sul Po")
+    assert first.image_type == "image/jpeg" and first.image_alt == "Mappa"
+    assert first.image_sha256 is not None and len(first.image_sha256) == 64
+    assert first.sent_at.tzinfo is not None
+    assert (second.origin, second.title, second.text, second.links) == ("unknown", None, None, [])

@@ -312,6 +312,79 @@ def test_a_build_killed_midway_leaves_a_whole_site(
     assert fresh.returncode == 0 and _tree(tmp_path / "fresh") == _tree(site)
 
 
+_SHARED = """
+import os, sys, time
+from pathlib import Path
+import comunicast.site.build as build
+from comunicast.config import load_config
+from comunicast.clock import now
+
+build._SHARE_FROM = 1  # the small project's first build shares its pages, as 5,000 would
+parent, real = os.getpid(), build._write
+
+def write(path, data):
+    if os.getpid() != parent and sys.argv[3] != "-":  # the second process: hold it there
+        Path(sys.argv[3]).write_text(str(os.getpid()))
+        time.sleep(60)
+    real(path, data)
+
+build._write = write
+config = load_config(Path(sys.argv[1]) / "comunicast.yaml")
+build.build_site(config, Path(sys.argv[2]), now=now(config.tz))
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # a zombie nobody reaped is gone too
+
+
+def test_a_first_build_shared_with_a_second_process_gives_the_same_site(
+    own: SiteProject, tmp_path: Path
+) -> None:
+    env = {**os.environ, "COMUNICAST_LANG": "en"}
+    done = subprocess.run([sys.executable, "-c", _SHARED, str(own.root), str(tmp_path / "two"),
+                           "-"], cwd=own.root, env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert run(own.root, "site", "--out", str(tmp_path / "one")).returncode == 0
+    assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
+
+
+def test_a_shared_build_killed_midway_takes_its_second_process_with_it(
+    own: SiteProject, tmp_path: Path
+) -> None:
+    ready = tmp_path / "helper-pid"
+    out = own.root / "shared-site"
+    child = subprocess.Popen([sys.executable, "-c", _SHARED, str(own.root), str(out),
+                              str(ready)], cwd=own.root, env={**os.environ,
+                                                               "COMUNICAST_LANG": "en"})
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() or not ready.read_text():
+            assert child.poll() is None, "the build ended before it was killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    helper = int(ready.read_text())
+    deadline = time.monotonic() + 10
+    while not _gone(helper):
+        assert time.monotonic() < deadline, "the second process outlived the build"
+        time.sleep(0.05)
+    assert not out.exists()  # nothing was put in place
+    started = time.monotonic()
+    done = run(own.root, "site", "--out", str(out))  # not held by a lock the helper kept
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30
+    assert not [p for p in own.root.iterdir() if p.name.startswith(".shared-site.tmp-")]
+    assert _tree(out) == _tree(own.root / "site")
+
+
 # -- upgrade ------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Real runs of the installed CLI: three drafts published to an outbox, one correct
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -124,3 +125,43 @@ def test_the_desk_lists_the_correction_and_the_withdrawal(project: Project) -> N
     assert len(re.findall(r'id="p-ponte-archivio-correction-[0-9a-f]{12}"', desk)) == 1
     assert desk.count('id="p-mercato-archivio-withdrawal"') == 1
     assert desk.count('id="p-biblioteca-archivio"') == 1
+
+
+def _article(desk: str, entry_id: str) -> str:
+    start = desk.index(f'<article class="pub" id="{entry_id}"')
+    return desk[start : desk.index("</article>", start)]
+
+
+def test_a_withdrawal_on_the_desk_says_to_delete_by_hand_and_offers_nothing_to_copy(
+    project: Project,
+) -> None:
+    desk = (project.outbox / "index.html").read_text(encoding="utf-8")
+    withdrawal = _article(desk, "p-mercato-archivio-withdrawal")
+    assert "press and hold it and choose Delete. There is nothing to paste." in withdrawal
+    assert "The update to delete:" in withdrawal and "piazza Stradivari fino a fine mese" in withdrawal
+    # No way to put the withdrawn text on the clipboard, or to select it to paste.
+    assert 'class="copy"' not in withdrawal and "data-copy" not in withdrawal
+    assert "<textarea" not in withdrawal and 'type="application/json"' not in withdrawal
+    assert "comunicast resolve" not in withdrawal
+    # A correction keeps its copy button: its text is what staff paste over the old one.
+    [correction] = re.findall(r'id="(p-ponte-archivio-correction-[0-9a-f]{12})"', desk)
+    entry = _article(desk, correction)
+    assert 'class="copy"' in entry and f'data-copy="{correction}-text"' in entry
+    assert "dal 9 al 12 dicembre" in entry
+
+
+def test_the_desk_speaks_italian_for_a_withdrawal(project: Project, tmp_path: Path) -> None:
+    import shutil
+
+    from comunicast.i18n import language
+    from comunicast.site.desk import Desk
+
+    outbox = tmp_path / "outbox"
+    shutil.copytree(project.outbox, outbox)
+    with language("it"):
+        Desk(outbox, sender="archivio", language="it", organization="Comune").refresh()
+    desk = (outbox / "index.html").read_text(encoding="utf-8")
+    withdrawal = html.unescape(_article(desk, "p-mercato-archivio-withdrawal"))
+    assert "tienilo premuto e scegli Elimina. Non c'è niente da incollare." in withdrawal
+    assert "L'aggiornamento da eliminare:" in withdrawal
+    assert "Copia testo" not in withdrawal and "Copia testo" in desk

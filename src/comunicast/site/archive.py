@@ -131,7 +131,7 @@ def _message(draft_id: str, pubs: list[ArchivedPublication]) -> SiteMessage:
     text, markup = _text_of(current)
     earlier: list[EarlierText] = []
     seen = {text}
-    for pub in sorted(known, key=lambda p: p.sent_at, reverse=True):
+    for pub in sorted(known, key=lambda p: p.sent_at, reverse=True) if len(known) > 1 else ():
         if pub.target != current.target or pub is current:
             continue
         old, old_markup = _text_of(pub)

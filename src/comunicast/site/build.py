@@ -11,17 +11,20 @@ Every build goes into a temporary folder beside the target and is swapped in at 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,9 +77,6 @@ def site_out(config: Config, out: Path | None) -> Path:
 
 def build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
     """Build (or bring up to date) the site in `out` from the ledger."""
-    from comunicast.ledger import Ledger
-    from comunicast.site.archive import backfill
-
     base_url = config.site.base_url
     if not base_url:
         raise config.error(
@@ -87,6 +87,21 @@ def build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
                    "notizie/}}").format(),
         )
     _check_target(out)
+    # Thousands of messages, views and pages, none in a cycle that matters for one build: the
+    # cyclic collector would walk them all again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site(config, out, now=now)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
+    from comunicast.ledger import Ledger
+    from comunicast.site.archive import backfill
+
     messages: list[SiteMessage] = []
     blobs: Ledger | None = None
     if config.ledger_path.is_file():
@@ -139,39 +154,133 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
     env = _LazyEnvironment(config)
     settings = _settings(config)
     key = _build_key(settings)
-    files = _files(config, env, settings, messages, ledger, now=now)
-    wanted = {f.path: hashlib.sha256(f"{key}\0{f.path}\0{f.digest}".encode()).hexdigest()
-              for f in files}
-    old = _read_manifest(out)
+    old, old_cards = _read_manifest(out)
+    plan = _Plan(config, env, settings, messages, ledger, key, old_cards, now=now)
+    files, wanted = plan.files, plan.wanted
     if old == wanted and all(os.path.isfile(f"{out}/{p}") for p in wanted):
         return BuildReport(out, len(messages), len(files), 0, len(files), changed=False)
 
     tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
     tmp.mkdir(parents=True)
     rendered = reused = 0
+    helper: _Helper | None = None
     try:
-        made: set[str] = set()
         # Plain strings, not Path objects: this loop runs once per file of the site.
         tmp_dir, out_dir = str(tmp), str(out)
+        for parent in sorted({f.path.rpartition("/")[0] for f in files} - {""}):
+            os.makedirs(f"{tmp_dir}/{parent}", exist_ok=True)
+        todo = [f for f in files if old.get(f.path) != wanted[f.path]]
+        # Many message pages (a first build): a second process renders part of them.
+        pages = [f for f in todo if plan.is_message_page(f.path)]
+        theirs = pages[len(pages) * _KEEP // 100 :] if len(pages) >= _SHARE_FROM else []
+        if theirs and _cpus() > 1:
+            plan.will_render(f.path for f in theirs)
+            helper = _Helper.start(tmp_dir, theirs)
+        skip = {f.path for f in theirs} if helper is not None else set()
+        plan.will_render(f.path for f in todo if f.path not in skip)
         for f in files:
+            if f.path in skip:
+                continue
             dest = f"{tmp_dir}/{f.path}"
-            parent = f.path.rpartition("/")[0]
-            if parent and parent not in made:
-                os.makedirs(f"{tmp_dir}/{parent}", exist_ok=True)
-                made.add(parent)
             if old.get(f.path) == wanted[f.path] and _link(f"{out_dir}/{f.path}", dest):
                 reused += 1
                 continue
-            with open(dest, "wb") as handle:
-                handle.write(f.produce())
+            _write(dest, f.produce())
             rendered += 1
-        manifest = {"version": 1, "files": dict(sorted(wanted.items()))}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=0) + "\n", encoding="utf-8")
+        manifest = {"version": 2, "files": dict(sorted(wanted.items())), "cards": plan.cards()}
+        # Without indent: json's C encoder (the manifest holds every message's list item).
+        _write(f"{tmp_dir}/{MANIFEST}",
+               (json.dumps(manifest, ensure_ascii=False) + "\n").encode("utf-8"))
+        if helper is not None:
+            helper.wait()
+            rendered += len(skip)
+            helper = None
         put_in_place(tmp, out)
     except BaseException:
+        if helper is not None:
+            helper.stop()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildReport(out, len(messages), len(files), rendered, reused, changed=True)
+
+
+#: From this many message pages to render, a second process (`fork`) renders part of them.
+_SHARE_FROM = 1000
+#: The share (%) of those message pages the build renders itself (it also has the index pages,
+#: the feeds and the media to make).
+_KEEP = 20
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _Helper:
+    """A forked process that renders and writes some of the files into the build's folder.
+
+    It dies with the build (PR_SET_PDEATHSIG) and holds nothing but the folder: a build killed
+    midway leaves only that folder, which the next build removes.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    @classmethod
+    def start(cls, tmp_dir: str, files: list[_File]) -> _Helper | None:
+        if not hasattr(os, "fork"):
+            return None
+        pid = os.fork()
+        if pid:
+            return cls(pid)
+        code = 1
+        try:
+            _die_with_parent()
+            for f in files:
+                _write(f"{tmp_dir}/{f.path}", f.produce())
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported by the parent, which fails the build
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+    def wait(self) -> None:
+        _pid, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"the process rendering message pages failed ({status})")
+
+    def stop(self) -> None:
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the build was killed before the line above
+        os._exit(1)
+
+
+def _write(path: str, data: bytes) -> None:
+    """A new file (no fsync: the folder is swapped in whole, and a crash keeps the old one)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _link(source: str, dest: str) -> bool:
@@ -182,13 +291,19 @@ def _link(source: str, dest: str) -> bool:
     return True
 
 
-def _read_manifest(out: Path) -> dict[str, str]:
+def _read_manifest(out: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The previous build's files (path: hash) and its list items (`_Plan.cards`)."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         files = data["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+        cards = data.get("cards") or {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}, {}
+    if not isinstance(files, dict):
+        return {}, {}
+    if not isinstance(cards, dict) or not all(isinstance(v, str) for v in cards.values()):
+        cards = {}
+    return {str(k): str(v) for k, v in files.items()}, cards
 
 
 # -- settings, environment -----------------------------------------------------------------------
@@ -273,114 +388,226 @@ def _environment(config: Config) -> Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
     )
     env.globals.update(_=_, ngettext=ngettext)
     return env
 
 
+def _bytecode_cache() -> Any:
+    """Jinja2's cache of compiled templates (its default: a private folder in the temporary
+    directory, checked against each template's source), or None where it cannot be kept.
+    Compiling the templates again at every build costs more than a small rebuild renders."""
+    import jinja2
+
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(Exception):  # unreadable or stale: compiled again
+                super().load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):  # not kept: compiled again next time
+                super().dump_bytecode(bucket)
+
+    try:
+        return Cache()
+    except (OSError, RuntimeError):
+        return None
+
+
 # -- files ------------------------------------------------------------------------------------
 
+#: Between the pages (or list items) one template call renders: escaped text never holds "<".
+_SEP = "<\x00>"
+#: Stands for the way back to the site's root in a list item rendered once for every page.
+_ROOT = "<\x00root>"
+#: Message pages rendered by one template call.
+_BATCH = 200
 
-def _files(config: Config, env: _LazyEnvironment, settings: dict[str, Any],
-           messages: list[SiteMessage], ledger: Ledger | None, *, now: datetime) -> list[_File]:
 
-    from comunicast.i18n import current_language
+class _Plan:
+    """Every file of the site with its hash, and how to make it.
 
-    tz = config.tz
-    lang = current_language()
-    base = settings["base_url"]
-    _labels.clear()  # the language may have changed since the last build in this process
-    files: list[_File] = []
+    Each file's hash stands for the data it is made from (a message's repr: every field, text
+    included), so nothing is rendered, or even turned into HTML, for a file that has not
+    changed. What must be rendered is rendered in few template calls: message pages in batches,
+    and each message's item of the index once (kept in the manifest, `cards`), so an index page
+    is a join of items it already has.
+    """
 
-    def page(path: str, template: str, key: str,
-             make: Callable[[], dict[str, Any]] = dict) -> None:
-        """A page whose context `make` builds only if it is rendered; `key` stands for that
-        context in the page's hash (the data it is made from)."""
+    def __init__(self, config: Config, env: _LazyEnvironment, settings: dict[str, Any],
+                 messages: list[SiteMessage], ledger: Ledger | None, key: str,
+                 old_cards: dict[str, str], *, now: datetime) -> None:
+        from comunicast.i18n import current_language
+
+        _labels.clear()  # the language may have changed since the last build in this process
+        self.env, self.settings, self.messages, self.key = env, settings, messages, key
+        self.tz, self.lang, self.base = config.tz, current_language(), settings["base_url"]
+        self.old_cards = old_cards
+        self.files: list[_File] = []
+        self.wanted: dict[str, str] = {}
+        self._modules: dict[str, Any] = {}
+        self._parts: dict[tuple[str, str], dict[str, Any]] = {}
+        self._ahead: dict[int, bytes] = {}  # message pages rendered with an earlier one's batch
+        self._pending: list[int] = []
+        self._position: dict[int, int] = {}
+        self._cards: dict[str, str] | None = None
+
+        tz = self.tz
+        self.paths = paths = [_page_path(m, tz) for m in messages]
+        keys = [repr(vars(m)) for m in messages]  # every field (dict's repr is quick)
+        self._page_of = {path: i for i, path in enumerate(paths)}
+        #: A message's item of the index is keyed like its page (the message, the build key).
+        self.card_keys = [self.add(path, "message.html", k, partial(self._message_page, i))
+                          for i, (path, k) in enumerate(zip(paths, keys, strict=True))]
+
+        force = [m.in_force(now) for m in messages]
+        in_force = [i for i, f in enumerate(force) if f]
+        listed = [i for i, f in enumerate(force) if not f]
+        pages = max(1, -(-len(listed) // PER_PAGE))
+        for number in range(1, pages + 1):
+            chunk = listed[(number - 1) * PER_PAGE : number * PER_PAGE]
+            top = in_force if number == 1 else []
+            path = "index.html" if number == 1 else f"page/{number}.html"
+            page_key = "\0".join([f"{number}/{pages}/{len(messages)}", *(keys[i] for i in top),
+                                   "", *(keys[i] for i in chunk)])
+            self.add(path, "index.html", page_key,
+                     partial(self._index_page, path, chunk, top, number, pages))
+
+        # The code depends only on the settings, which the build key covers.
+        self.add("iscriviti.html", "iscriviti.html", "",
+                 partial(self._render, "iscriviti.html", "iscriviti.html",
+                         lambda: {"qr": _qr_code(settings)}))
+        feed = [_entry(self._view(i), self.base) for i in range(min(FEED_SIZE, len(messages)))]
+        updated = messages[0].updated_at if messages else None
+        for m in messages[:FEED_SIZE]:
+            updated = max(updated, m.updated_at) if updated else m.updated_at
+        feed_context = {
+            "entries": feed,
+            "updated_rfc822": format_datetime(updated, usegmt=True) if updated else None,
+            "updated_iso": _iso_utc(updated) if updated else "1970-01-01T00:00:00Z",
+        }
+        feed_key = _digest("feed", feed_context)
+        for name in ("feed.xml", "atom.xml"):
+            self.add(name, name, feed_key,
+                     partial(self._render, name, name, lambda: feed_context))
+
+        self.add_file("style.css", "", lambda: env.get_template("style.css").render(
+            site=settings).encode("utf-8"))
+        fonts = Path(__file__).parent.parent / "poster" / "fonts"
+        for name in ("TitilliumWeb-Regular.ttf", "TitilliumWeb-SemiBold.ttf",
+                     "TitilliumWeb-Bold.ttf", "OFL.txt"):
+            self.add_file(f"fonts/{name}", __version__, (fonts / name).read_bytes)
+        if settings["logo"]:
+            logo_path = Path(settings["logo_path"])
+            self.add_file(settings["logo"], settings["logo_sha256"], logo_path.read_bytes)
+        for sha, suffix in sorted({(m.image_sha256,
+                                    _IMAGE_SUFFIX.get(m.image_type or "", ".bin"))
+                                   for m in messages if m.image_sha256}):
+            assert ledger is not None
+            self.add_file(f"media/{sha[:32]}{suffix}", sha, _blob(ledger, sha))
+
+    # -- the list of files
+
+    def add_file(self, path: str, digest: str, produce: Callable[[], bytes]) -> str:
+        """A file whose bytes depend only on `digest` (and the build key); its hash."""
+        wanted = hashlib.sha256(f"{self.key}\0{path}\0{digest}".encode()).hexdigest()
+        self.files.append(_File(path, digest, produce))
+        self.wanted[path] = wanted
+        return wanted
+
+    def add(self, path: str, template: str, key: str, produce: Callable[[], bytes]) -> str:
+        """A page made with `template`; `key` stands for the data it shows."""
+        return self.add_file(path, f"{template}\0{key}", produce)
+
+    def is_message_page(self, path: str) -> bool:
+        return path in self._page_of
+
+    def will_render(self, paths: Iterable[str]) -> None:
+        """The files about to be made, in order: message pages among them go in batches."""
+        self._pending = [self._page_of[p] for p in paths if p in self._page_of]
+        self._position = {i: n for n, i in enumerate(self._pending)}
+
+    def cards(self) -> dict[str, str]:
+        """Every current message's item of the index, for the manifest (and the next build)."""
+        return dict(sorted(self._all_cards().items()))
+
+    # -- rendering
+
+    def _shared(self, root: str, path: str) -> dict[str, Any]:
+        """The header, navigation and footer of a page `root` deep, rendered once."""
+        current = path if path in ("index.html", "iscriviti.html") else ""
+        if (root, current) not in self._parts:
+            if "chrome" not in self._modules:
+                self._modules["chrome"] = self.env.get_template("chrome.html").make_module(
+                    {"site": self.settings})
+            module = self._modules["chrome"]
+            self._parts[root, current] = {
+                "head_start": module.head_start(), "head_end": module.head_end(root),
+                "nav": module.nav(root, current), "foot": module.foot()}
+        return self._parts[root, current]
+
+    def _render(self, path: str, template: str, make: Callable[[], dict[str, Any]]) -> bytes:
         root = "../" * path.count("/")
-        digest = hashlib.sha256(f"{template}\0{path}\0{key}".encode()).hexdigest()
+        html: str = self.env.get_template(template).render(
+            site=self.settings, **make(), root=root, path=path)
+        return html.encode("utf-8")
 
-        def produce() -> bytes:
+    def _message_page(self, i: int) -> bytes:
+        page = self._ahead.pop(i, None)
+        if page is not None:
+            return page
+        at = self._position.get(i)
+        batch = self._pending[at : at + _BATCH] if at is not None else [i]
+        pages = self._render_many("message.html", "messages", [self._view(j) for j in batch],
+                                  root="../../", parts=self._shared("../../", ""))
+        self._ahead.update(zip(batch, (p.encode("utf-8") for p in pages), strict=True))
+        return self._ahead.pop(i)
+
+    def _render_many(self, template: str, name: str, values: list[Any],
+                     **context: Any) -> list[str]:
+        """One template call for many pages (or items), each followed by `sep`."""
+        from markupsafe import Markup
+
+        html: str = self.env.get_template(template).render(
+            site=self.settings, sep=Markup(_SEP), **{name: values}, **context)
+        parts = html.split(_SEP)
+        assert len(parts) == len(values) + 1 and not parts[-1].strip(), template
+        return parts[:-1]
+
+    def _all_cards(self) -> dict[str, str]:
+        if self._cards is None:
             from markupsafe import Markup
 
-            context = {**make(), "root": root, "path": path}
-            html: str = env.get_template(template).render(
-                site=settings, **_marked(context, Markup))
-            return html.encode("utf-8")
+            keys, old = self.card_keys, self.old_cards
+            missing = [i for i, k in enumerate(keys) if k not in old]
+            cards = {k: old[k] for k in keys if k in old}
+            if missing:
+                tz, lang, messages, paths = self.tz, self.lang, self.messages, self.paths
+                items = [_item(messages[i], paths[i], tz, lang) for i in missing]
+                made = self._render_many("cards.html", "items", items, root=Markup(_ROOT))
+                cards.update(zip((keys[i] for i in missing), made, strict=True))
+            self._cards = cards
+        return self._cards
 
-        files.append(_File(path, digest, produce))
+    def _index_page(self, path: str, chunk: list[int], top: list[int], number: int,
+                    pages: int) -> bytes:
+        from markupsafe import Markup
 
-    # Each message's data (its repr: every field, text included) stands for what is made from
-    # it, so nothing is rendered, or even turned into HTML, for a page that has not changed.
-    keys = [repr(m) for m in messages]
-    paths = [_page_path(m, tz) for m in messages]
-    parts: dict[str, dict[str, Any]] = {}
+        cards, keys = self._all_cards(), self.card_keys
+        root = "../" * path.count("/")
 
-    def shared(root: str) -> dict[str, Any]:
-        """The header, navigation and footer of a message page `root` deep, rendered once."""
-        if root not in parts:
-            module = env.get_template("chrome.html").make_module({"site": settings})
-            parts[root] = {"head_start": module.head_start(), "head_end": module.head_end(root),
-                           "nav": module.nav(root, ""), "foot": module.foot()}
-        return parts[root]
+        def joined(indexes: list[int]) -> Markup:
+            return Markup("".join(cards[keys[i]] for i in indexes).replace(_ROOT, root))
 
-    def message_context(m: SiteMessage) -> Callable[[], dict[str, Any]]:
-        return lambda: {"m": _view(m, tz, lang, base), "parts": shared("../../")}
+        html: str = self.env.get_template("index.html").render(
+            site=self.settings, root=root, path=path, parts=self._shared(root, path),
+            items_html=joined(chunk), emergencies_html=joined(top), number=number,
+            pages=pages, total=len(self.messages))
+        return html.encode("utf-8")
 
-    for m, path, key in zip(messages, paths, keys, strict=True):
-        page(path, "message.html", key, message_context(m))
-
-    force = [m.in_force(now) for m in messages]
-    in_force = [i for i, f in enumerate(force) if f]
-    listed = [i for i, f in enumerate(force) if not f]
-    pages = max(1, -(-len(listed) // PER_PAGE))
-
-    def items(indexes: list[int]) -> list[dict[str, Any]]:
-        return [_item(messages[i], paths[i], tz, lang) for i in indexes]
-
-    def index_context(chunk: list[int], top: list[int], number: int
-                      ) -> Callable[[], dict[str, Any]]:
-        return lambda: {"items": items(chunk), "emergencies": items(top), "number": number,
-                        "pages": pages, "total": len(messages)}
-
-    for number in range(1, pages + 1):
-        chunk = listed[(number - 1) * PER_PAGE : number * PER_PAGE]
-        top = in_force if number == 1 else []
-        path = "index.html" if number == 1 else f"page/{number}.html"
-        key = "\0".join([f"{number}/{pages}/{len(messages)}", *(keys[i] for i in top), "",
-                          *(keys[i] for i in chunk)])
-        page(path, "index.html", key, index_context(chunk, top, number))
-    views = [_view(m, tz, lang, base) for m in messages[:FEED_SIZE]]
-
-    # The code depends only on the settings, which the build key covers.
-    page("iscriviti.html", "iscriviti.html", "", lambda: {"qr": _qr_code(settings)})
-    feed = [_entry(v, base) for v in views[:FEED_SIZE]]
-    updated = messages[0].updated_at if messages else None
-    for m in messages[:FEED_SIZE]:
-        updated = max(updated, m.updated_at) if updated else m.updated_at
-    feed_context = {
-        "entries": feed,
-        "updated_rfc822": format_datetime(updated, usegmt=True) if updated else None,
-        "updated_iso": _iso_utc(updated) if updated else "1970-01-01T00:00:00Z",
-    }
-    feed_key = _digest("feed", feed_context)
-    page("feed.xml", "feed.xml", feed_key, lambda: feed_context)
-    page("atom.xml", "atom.xml", feed_key, lambda: feed_context)
-
-    css = env.get_template("style.css")
-    files.append(_File("style.css", "",
-                       lambda: css.render(site=settings).encode("utf-8")))
-    fonts = Path(__file__).parent.parent / "poster" / "fonts"
-    for name in ("TitilliumWeb-Regular.ttf", "TitilliumWeb-SemiBold.ttf",
-                 "TitilliumWeb-Bold.ttf", "OFL.txt"):
-        files.append(_File(f"fonts/{name}", __version__, (fonts / name).read_bytes))
-    if settings["logo"]:
-        logo_path = Path(settings["logo_path"])
-        files.append(_File(settings["logo"], settings["logo_sha256"], logo_path.read_bytes))
-    for sha, suffix in sorted({(m.image_sha256, _IMAGE_SUFFIX.get(m.image_type or "", ".bin"))
-                               for m in messages if m.image_sha256}):
-        assert ledger is not None
-        files.append(_File(f"media/{sha[:32]}{suffix}", sha, _blob(ledger, sha)))
-    return files
+    def _view(self, i: int) -> dict[str, Any]:
+        return _view(self.messages[i], self.tz, self.lang, self.base, self.paths[i])
 
 
 def _blob(ledger: Ledger, sha: str) -> Callable[[], bytes]:
@@ -395,23 +622,6 @@ def _digest(template: str, context: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def _marked(context: dict[str, Any], markup: Any) -> dict[str, Any]:
-    """Wrap the `*_html` values (built by `markup.to_html`, already escaped) as safe."""
-
-    def wrap(value: Any, key: str = "") -> Any:
-        if key == "parts":  # already rendered by the templates: safe as they are
-            return value
-        if isinstance(value, dict):
-            return {k: wrap(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [wrap(v) for v in value]
-        if isinstance(value, str) and key.endswith("_html"):
-            return markup(value)
-        return value
-
-    return {k: wrap(v, k) for k, v in context.items()}
-
-
 def _qr_code(settings: dict[str, Any]) -> dict[str, str]:
     from comunicast.poster.qr import make_symbol, verify_image
     from comunicast.poster.svg import rasterize, to_svg
@@ -422,7 +632,9 @@ def _qr_code(settings: dict[str, Any]) -> dict[str, str]:
     svg = re.sub(r'\s(width|height)="[^"]*mm"', "", svg, count=2)
     svg = svg.replace("<svg ", '<svg role="img" aria-labelledby="qr-title" ', 1)
     svg = svg.replace("<title>", '<title id="qr-title">', 1)
-    return {"svg_html": svg}
+    from markupsafe import Markup
+
+    return {"svg_html": Markup(svg)}
 
 
 # -- views ------------------------------------------------------------------------------------
@@ -451,12 +663,16 @@ _labels = _Labels()
 def _page_path(m: SiteMessage, tz: Any) -> str:
     """`<yyyy>/<mm>/<draft_id>.html`, by the month it was first published."""
     local = m.published_at.astimezone(tz)
-    return f"{local:%Y}/{local:%m}/{m.draft_id}.html"
+    return f"{local.year:04d}/{local.month:02d}/{m.draft_id}.html"
 
 
-def _view(m: SiteMessage, tz: Any, lang: str, base: str) -> dict[str, Any]:
+def _view(m: SiteMessage, tz: Any, lang: str, base: str, path: str | None = None
+          ) -> dict[str, Any]:
+    """A message as its page shows it; `text_html` values are safe HTML (`markup.to_html`)."""
+    from markupsafe import Markup
+
     local = m.published_at.astimezone(tz)
-    path = _page_path(m, tz)
+    path = path or _page_path(m, tz)
     image = None
     if m.image_sha256:
         suffix = _IMAGE_SUFFIX.get(m.image_type or "", ".bin")
@@ -475,19 +691,19 @@ def _view(m: SiteMessage, tz: Any, lang: str, base: str) -> dict[str, Any]:
         "url": base + path,
         "title": m.title,
         "kind": m.kind,
-        "kind_label": kind_label(m.kind),
+        "kind_label": _labels[m.kind],
         "date_iso": _iso_utc(m.published_at),
         "date": format_when(local, lang),
         "updated_iso": _iso_utc(m.updated_at),
         "updated": format_when(m.updated_at.astimezone(tz), lang)
         if m.updated_at != m.published_at else None,
-        "text_html": to_html(body, markup=m.markup) if body is not None else None,
+        "text_html": Markup(to_html(body, markup=m.markup)) if body is not None else None,
         "image": image,
         "details": details,
         "earlier": [
             {"date": format_when(e.at.astimezone(tz), lang), "date_iso": _iso_utc(e.at),
-             "text_html": to_html(without_title(e.text, m.title, markup=e.markup),
-                                  markup=e.markup)}
+             "text_html": Markup(to_html(without_title(e.text, m.title, markup=e.markup),
+                                         markup=e.markup))}
             for e in m.earlier
         ],
     }
@@ -505,7 +721,7 @@ def _item(m: SiteMessage, path: str, tz: Any, lang: str) -> dict[str, Any]:
 
 
 def _entry(view: dict[str, Any], base: str) -> dict[str, Any]:
-    content = view["text_html"] or ""
+    content = str(view["text_html"] or "")  # escaped again by the feed: a plain string
     if view["image"]:
         src = escape(base + view["image"]["src"], quote=True)
         alt = escape(view["image"]["alt"], quote=True)
@@ -527,7 +743,8 @@ def _excerpt(text: str, limit: int = 220) -> str:
 
 
 def _iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    u = value.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 def format_when(value: datetime, lang: str, *, time: bool = True) -> str:
     """`1 dicembre 2026, 08:00` (Italian) or `1 December 2026, 08:00`: the interface's dates.

@@ -2,8 +2,10 @@
 
 It lists the publications of the folder newest first, each shown as WhatsApp will show it, with
 a «Copia testo» button that puts on the clipboard exactly the `text` of its JSON file, the image
-with a download link and its alternative text, and whether someone marked it pasted. The JSON
-files are the truth; the page is rebuilt from them after every write, atomically.
+with a download link and its alternative text, and whether someone marked it pasted. A
+correction (SPEC §10) is pasted the same way over the published update; a withdrawal has
+nothing to paste: it says to delete the update by hand and shows its text only to recognise it.
+The JSON files are the truth; the page is rebuilt from them after every write, atomically.
 
 A `publish` of many drafts writes many files through one sender instance: each file's entry is
 rendered once and kept (keyed by the file's name, size and mtime), so every refresh only joins
