@@ -154,9 +154,17 @@ class PgRow(tuple[Any, ...]):
 
 
 def _row_factory(cursor: Any) -> Any:
-    names = {d.name: i for i, d in enumerate(cursor.description or ())}
+    # psycopg asks for a row maker for every result, most of which have no rows (BEGIN, an
+    # INSERT, COMMIT): the column names are read once the first row is made, from the result
+    # itself (`cursor.description` builds a Column object per column each time).
+    result = cursor.pgresult
+    names: dict[str, int] | None = None
 
     def make(values: Sequence[Any]) -> PgRow:
+        nonlocal names
+        if names is None:
+            names = {} if result is None else {
+                result.fname(i).decode(): i for i in range(result.nfields)}
         return PgRow(values, names)
 
     return make
@@ -351,11 +359,18 @@ class PostgresEngine:
         self.held: set[int] = set()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
         """One writer per project at a time, taken up front (like `BEGIN IMMEDIATE`).
 
         In pipeline mode: statements whose results nobody reads (an event row, an UPDATE) go
         out with the next one that is read, so a claim costs a few round trips, not ten.
+
+        `durable=False` (a publication's outcome only, `Ledger.record`): the COMMIT does not
+        wait for the server to flush it to disk (`SET LOCAL synchronous_commit = off`). It is
+        visible to every other session at once, and the server flushes it within a fraction of
+        a second, or sooner with the next durable commit; only a crash of the *server* (or its
+        host) in that interval loses it, and then the row is back to `sending`, which the next
+        run reports `unknown` and never sends again (README, "A shared ledger in PostgreSQL").
         """
         from psycopg.pq import TransactionStatus
 
@@ -364,7 +379,11 @@ class PostgresEngine:
             try:
                 with raw.pipeline():
                     raw.execute("BEGIN")
-                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.project_key,))
+                    if durable:
+                        raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.project_key,))
+                    else:  # SET LOCAL synchronous_commit = off, in the same statement
+                        raw.execute("SELECT set_config('synchronous_commit', 'off', true),"
+                                    " pg_advisory_xact_lock(%s)", (self.project_key,))
                     yield
                     raw.execute("COMMIT")
             except BaseException:

@@ -135,8 +135,10 @@ class SqliteEngine:
         self.locks_dir = path.parent / "locks"
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """`BEGIN IMMEDIATE` … `COMMIT` (rolled back on error): the write lock is taken up front."""
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+        """`BEGIN IMMEDIATE` … `COMMIT` (rolled back on error): the write lock is taken up front.
+
+        Every commit is durable here (`synchronous = FULL`), `durable=False` included."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
