@@ -42,7 +42,7 @@ class Engine(Protocol):
 
     name: str
 
-    def transaction(self, *, durable: bool = True) -> AbstractContextManager[None]: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
     def ddl(self, statement: str) -> str: ...
     def ensure_schema(self) -> None: ...
     def tables(self) -> set[str]: ...
@@ -388,15 +388,12 @@ class Ledger(ActionsLedger, ArchiveStore):
         self.close()
 
     @contextmanager
-    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, its lock taken up front (SQLite: `BEGIN IMMEDIATE`;
-        PostgreSQL: the project's advisory lock); rolled back on error.
-
-        `durable=False` is for a publication's outcome only: the engine may commit it without
-        waiting for the disk (PostgreSQL does; SQLite's commits are all durable). Losing such a
-        commit to a crash of the database server leaves the row `sending`, which the next run
-        reports `unknown`: never sent again, never silently dropped (SPEC §5)."""
-        with self.engine.transaction(durable=durable):
+        PostgreSQL: the project's advisory lock); rolled back on error. Every commit is
+        durable on both engines: SQLite's `synchronous = FULL`, PostgreSQL's default
+        `synchronous_commit = on`."""
+        with self.engine.transaction():
             yield self.conn
 
     # -- publication locks -----------------------------------------------------------------
@@ -574,11 +571,7 @@ class Ledger(ActionsLedger, ArchiveStore):
         if state == "sending":
             raise ValueError("record() takes an outcome, not 'sending'")
         now = time.time()
-        # Not waiting for the disk (PostgreSQL): the claim, committed durably before the send,
-        # is what exactly-once rests on. An outcome lost to a crash of the database server
-        # leaves the row `sending`: the next run reports it `unknown`, as after a run killed
-        # between the platform's answer and this commit, and never sends it again.
-        with self.transaction(durable=False) as conn:
+        with self.transaction() as conn:
             self._event(conn, publication_id, state, error)
             row = conn.execute(
                 "UPDATE publications SET state = ?, remote_id = COALESCE(?, remote_id),"

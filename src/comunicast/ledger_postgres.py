@@ -359,18 +359,11 @@ class PostgresEngine:
         self.held: set[int] = set()
 
     @contextmanager
-    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """One writer per project at a time, taken up front (like `BEGIN IMMEDIATE`).
 
         In pipeline mode: statements whose results nobody reads (an event row, an UPDATE) go
         out with the next one that is read, so a claim costs a few round trips, not ten.
-
-        `durable=False` (a publication's outcome only, `Ledger.record`): the COMMIT does not
-        wait for the server to flush it to disk (`SET LOCAL synchronous_commit = off`). It is
-        visible to every other session at once, and the server flushes it within a fraction of
-        a second, or sooner with the next durable commit; only a crash of the *server* (or its
-        host) in that interval loses it, and then the row is back to `sending`, which the next
-        run reports `unknown` and never sends again (README, "A shared ledger in PostgreSQL").
         """
         from psycopg.pq import TransactionStatus
 
@@ -379,11 +372,7 @@ class PostgresEngine:
             try:
                 with raw.pipeline():
                     raw.execute("BEGIN")
-                    if durable:
-                        raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.project_key,))
-                    else:  # SET LOCAL synchronous_commit = off, in the same statement
-                        raw.execute("SELECT set_config('synchronous_commit', 'off', true),"
-                                    " pg_advisory_xact_lock(%s)", (self.project_key,))
+                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.project_key,))
                     yield
                     raw.execute("COMMIT")
             except BaseException:

@@ -135,10 +135,8 @@ class SqliteEngine:
         self.locks_dir = path.parent / "locks"
 
     @contextmanager
-    def transaction(self, *, durable: bool = True) -> Iterator[None]:
-        """`BEGIN IMMEDIATE` … `COMMIT` (rolled back on error): the write lock is taken up front.
-
-        Every commit is durable here (`synchronous = FULL`), `durable=False` included."""
+    def transaction(self) -> Iterator[None]:
+        """`BEGIN IMMEDIATE` … `COMMIT` (rolled back on error): the write lock is taken up front."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
