@@ -359,3 +359,37 @@ def test_the_archive_reads_back_every_field_on_every_engine(ledger_at: LedgerLoc
     assert first.image_sha256 is not None and len(first.image_sha256) == 64
     assert first.sent_at.tzinfo is not None
     assert (second.origin, second.title, second.text, second.links) == ("unknown", None, None, [])
+
+
+def test_postgresql_claim_and_outcome_come_back_from_their_statements_durably(
+        pg_url: str) -> None:
+    """A claim's row (its first attempt counted) and an outcome's row come back from their own
+    INSERT/UPDATE … RETURNING; both commits are durable (no `synchronous_commit` is ever
+    lowered), and another session sees the outcome as soon as `record` returns."""
+    import psycopg
+
+    location = PostgresLocation(pg_url, "comune-di-cremona")
+    with Ledger.open(location) as ledger:
+        raw = ledger.conn.raw
+        statements: list[str] = []
+        real_execute = raw.execute
+
+        def watching(query: Any, params: Any = None, **kw: Any) -> Any:
+            statements.append(str(query))
+            return real_execute(query, params, **kw)
+
+        raw.execute = watching  # type: ignore[method-assign]
+        try:
+            pub = ledger.claim("d", "tg", "v1:aa", run_token="r", pid=1, first_attempt=True)
+            assert pub.publication is not None and pub.publication.attempts == 1
+            done = ledger.record(pub.publication.id, "sent", remote_id="m-1")
+        finally:
+            del raw.execute
+        assert not [q for q in statements if "synchronous_commit" in q]
+        assert done.state == "sent" and done.remote_id == "m-1" and done.attempts == 1
+        assert raw.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+        with psycopg.connect(pg_url) as other:
+            row = other.execute(
+                'SELECT state, remote_id FROM "comune-di-cremona".publications').fetchone()
+        assert row == ("sent", "m-1")
+

@@ -339,7 +339,6 @@ class Ledger(ActionsLedger, ArchiveStore):
             engine: Engine = ledger_postgres.PostgresEngine(pg, path)
             ledger = cls(cast(sqlite3.Connection, pg), path, engine)
             try:
-                engine.ensure_schema()
                 ledger.migrate(todo)
             except sqlite3.DatabaseError as exc:
                 ledger.close()
@@ -391,7 +390,9 @@ class Ledger(ActionsLedger, ArchiveStore):
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, its lock taken up front (SQLite: `BEGIN IMMEDIATE`;
-        PostgreSQL: the project's advisory lock); rolled back on error."""
+        PostgreSQL: the project's advisory lock); rolled back on error. Every commit is
+        durable on both engines: SQLite's `synchronous = FULL`, PostgreSQL's default
+        `synchronous_commit = on`."""
         with self.engine.transaction():
             yield self.conn
 
@@ -509,29 +510,30 @@ class Ledger(ActionsLedger, ArchiveStore):
             if claim.decision != "claimed":
                 return claim
             existing = next((r for r in rows if r.revision == revision), None)
+            # The first attempt, if counted, in the same statement (one round trip fewer on
+            # PostgreSQL); the row as it is now comes back with RETURNING.
+            counted = 1 if first_attempt else 0
             if existing is None:
-                pub_id = int(conn.execute(
-                    "INSERT INTO publications (draft_id, sender, revision, state, claimed_at,"
-                    " updated_at, run_token, pid) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?)"
-                    " RETURNING id",
-                    (draft_id, sender, revision, now, now, run_token, pid),
-                ).fetchone()["id"])
+                row = conn.execute(
+                    "INSERT INTO publications (draft_id, sender, revision, state, attempts,"
+                    " claimed_at, updated_at, run_token, pid)"
+                    " VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?) RETURNING *",
+                    (draft_id, sender, revision, counted, now, now, run_token, pid),
+                ).fetchone()
             else:
-                pub_id = existing.id
-                conn.execute(
-                    "UPDATE publications SET state = 'sending', claimed_at = ?, updated_at = ?,"
-                    " run_token = ?, pid = ?, resolved_as = NULL WHERE id = ?",
-                    (now, now, run_token, pid, pub_id),
-                )
-            self._event(conn, pub_id, "claim", f"pid {pid}" if pid else None)
+                row = conn.execute(
+                    "UPDATE publications SET state = 'sending', attempts = attempts + ?,"
+                    " claimed_at = ?, updated_at = ?, run_token = ?, pid = ?, resolved_as = NULL"
+                    " WHERE id = ? RETURNING *",
+                    (counted, now, now, run_token, pid, existing.id),
+                ).fetchone()
+            pub = Publication.from_row(row)
+            self._event(conn, pub.id, "claim", f"pid {pid}" if pid else None)
             if first_attempt:
-                conn.execute(
-                    "UPDATE publications SET attempts = attempts + 1 WHERE id = ?", (pub_id,)
-                )
-                self._event(conn, pub_id, "attempt", None)
+                self._event(conn, pub.id, "attempt", None)
             if archive is not None:  # what it shows its audience, in the same commit
-                self._archive(conn, pub_id, archive)
-            return Claim("claimed", self._get(conn, pub_id))
+                self._archive(conn, pub.id, archive)
+            return Claim("claimed", pub)
 
     def begin_attempt(self, publication_id: int) -> int:
         """Count one more network attempt, committed before it is made; return the count."""
@@ -570,17 +572,17 @@ class Ledger(ActionsLedger, ArchiveStore):
             raise ValueError("record() takes an outcome, not 'sending'")
         now = time.time()
         with self.transaction() as conn:
-            conn.execute(
+            self._event(conn, publication_id, state, error)
+            row = conn.execute(
                 "UPDATE publications SET state = ?, remote_id = COALESCE(?, remote_id),"
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,"
-                " updated_at = ?, last_error = ? WHERE id = ?",
+                " updated_at = ?, last_error = ? WHERE id = ? RETURNING *",
                 (state, remote_id, state, now, now, error, publication_id),
-            )
+            ).fetchone()
             if to_paste and state == "sent":
-                conn.execute("UPDATE publications SET to_paste = 1 WHERE id = ?",
-                             (publication_id,))
-            self._event(conn, publication_id, state, error)
-            return self._get(conn, publication_id)
+                row = conn.execute("UPDATE publications SET to_paste = 1 WHERE id = ?"
+                                   " RETURNING *", (publication_id,)).fetchone()
+            return Publication.from_row(row)
 
     def unsettled(self, draft_id: str, sender: str) -> list[Publication]:
         """Rows of (draft, sender) whose outcome is unknown or still `sending`."""

@@ -154,9 +154,17 @@ class PgRow(tuple[Any, ...]):
 
 
 def _row_factory(cursor: Any) -> Any:
-    names = {d.name: i for i, d in enumerate(cursor.description or ())}
+    # psycopg asks for a row maker for every result, most of which have no rows (BEGIN, an
+    # INSERT, COMMIT): the column names are read once the first row is made, from the result
+    # itself (`cursor.description` builds a Column object per column each time).
+    result = cursor.pgresult
+    names: dict[str, int] | None = None
 
     def make(values: Sequence[Any]) -> PgRow:
+        nonlocal names
+        if names is None:
+            names = {} if result is None else {
+                result.fname(i).decode(): i for i in range(result.nfields)}
         return PgRow(values, names)
 
     return make

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from comunicast.config import Config
     from comunicast.drafts import Draft
     from comunicast.errors import DraftError
+    from comunicast.ledger import Ledger
     from comunicast.publish import Outcome, Planned, Publisher
 
 
@@ -144,29 +145,35 @@ def register(app: typer.Typer) -> None:
         publisher = Publisher(config, ledger, republish=republish, dry_run=dry_run, due=due,
                               stop=stop)
         try:
-            if not dry_run and not yes and the_plan.items:
-                _confirm(publisher, the_plan.items)
-            with stop.catching():
-                if format is OutputFormat.json:
-                    # Data on stdout is the JSON document: the console sender writes to stderr.
-                    with contextlib.redirect_stdout(sys.stderr):
+            try:
+                if not dry_run and not yes and the_plan.items:
+                    _confirm(publisher, the_plan.items)
+                with stop.catching():
+                    if format is OutputFormat.json:
+                        # Data on stdout is the JSON document: the console sender writes to
+                        # stderr.
+                        with contextlib.redirect_stdout(sys.stderr):
+                            outcomes = publisher.run(the_plan.items)
+                    else:
                         outcomes = publisher.run(the_plan.items)
-                else:
-                    outcomes = publisher.run(the_plan.items)
+            finally:
+                the_plan.close()
+
+            everything = [*the_plan.decided, *outcomes]
+            if due:
+                # cron stays quiet: already sent and being-sent-elsewhere are not news.
+                everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
+            code = exit_code(everything, extra=[1] if errors else [])
+            shown, shown_errors = everything, errors
+            if due and format is OutputFormat.text and not dry_run:
+                # cron mails whatever is printed: say what is new (the exit code stays honest).
+                # The run's own ledger connection, if it has one: no second connection (a
+                # round of authentication and a backend on PostgreSQL) to say it.
+                shown, shown_errors = _news_for_cron(config, now, selected, everything, errors,
+                                                     ledger)
         finally:
             if ledger is not None:
                 ledger.close()
-            the_plan.close()
-
-        everything = [*the_plan.decided, *outcomes]
-        if due:
-            # cron stays quiet: already sent and being-sent-elsewhere are not news.
-            everything = [o for o in everything if o.state not in ("skipped", "in-progress")]
-        code = exit_code(everything, extra=[1] if errors else [])
-        shown, shown_errors = everything, errors
-        if due and format is OutputFormat.text and not dry_run:
-            # cron mails whatever is printed: say what is new (the exit code stays honest).
-            shown, shown_errors = _news_for_cron(config, now, selected, everything, errors)
         _report_draft_errors(shown_errors)
         if format is OutputFormat.json:
             from comunicast.output import print_json
@@ -297,7 +304,8 @@ def _confirm(publisher: Publisher, items: list[Planned]) -> None:
 
 
 def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes: list[Outcome],
-                   errors: list[DraftError]) -> tuple[list[Outcome], list[DraftError]]:
+                   errors: list[DraftError], ledger: Ledger | None = None,
+                   ) -> tuple[list[Outcome], list[DraftError]]:
     """The refusals and draft errors this `--due` run should print (README: cron and mail).
 
     A person at a terminal sees everything; without one (cron), a problem is printed when it is
@@ -321,11 +329,15 @@ def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes:
     notices += [Notice("refused", draft_id, fingerprint(paths.get(draft_id), lines))
                 for draft_id, lines in reasons.items()]
     try:
-        if not notices and not config.ledger_path.exists():
-            return outcomes, errors
-        with Ledger.open(config.ledger_path) as ledger:
+        if ledger is not None:  # the run's own, opened for writing (and migrated)
             said = to_say(ledger, notices, now=now.timestamp(),
                           remind_after=config.publish.reminder_hours * 3600)
+        else:
+            if not notices and not config.ledger_path.exists():
+                return outcomes, errors
+            with Ledger.open(config.ledger_path) as opened:
+                said = to_say(opened, notices, now=now.timestamp(),
+                              remind_after=config.publish.reminder_hours * 3600)
     except ComunicastError:  # no memory (say, a read-only state folder): say everything
         return outcomes, errors
     shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]
