@@ -165,48 +165,53 @@ def test_copy_text_puts_the_json_text_on_the_clipboard_byte_for_byte(
     project: SiteProject, server: str, browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.execute_cdp_cmd("Browser.grantPermissions", {
-        "origin": server, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
-    browser.get(f"{server}/outbox/index.html")
+    _open_desk(browser, server)
     for draft_id in (project.markup_id, project.deleted_id, "avviso-01"):
         expected = json.loads(
             (project.root / "outbox" / f"{draft_id}.archivio.json").read_text(encoding="utf-8")
         )["text"]
         article = browser.find_element(By.ID, f"p-{draft_id}-archivio")
-        article.find_element(By.CSS_SELECTOR, "button.copy").click()
-        status = article.find_element(By.CSS_SELECTOR, ".status")
-        WebDriverWait(browser, 10).until(lambda _, status=status: status.text)
-        pasted = browser.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "navigator.clipboard.readText().then(done, e => done('ERROR ' + e));")
+        pasted, status = _copy(browser, article)
         assert pasted.encode("utf-8") == expected.encode("utf-8")
-        assert status.text == "Copied"
+        assert status == "Copied"
+
+
+def _open_desk(browser: Any, server: str) -> None:
+    """The desk over http://127.0.0.1 (the clipboard API needs it), clipboard allowed."""
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": server, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    browser.get(f"{server}/outbox/index.html")
+
+
+def _copy(browser: Any, article: Any) -> tuple[str, str]:
+    """Click the entry's «Copia testo»: (what the clipboard holds then, the button's status)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    article.find_element(By.CSS_SELECTOR, "button.copy").click()
+    status = article.find_element(By.CSS_SELECTOR, ".status")
+    WebDriverWait(browser, 10).until(lambda _: status.text)
+    pasted = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.clipboard.readText().then(done, e => done('ERROR ' + e));")
+    return pasted, status.text
 
 
 def test_a_correction_copies_its_new_text_and_a_withdrawal_offers_nothing_to_copy(
     project: SiteProject, server: str, browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.execute_cdp_cmd("Browser.grantPermissions", {
-        "origin": server, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
-    browser.get(f"{server}/outbox/index.html")
+    _open_desk(browser, server)
     [correction] = (project.root / "outbox").glob("avviso-03.archivio.correction.*.json")
     expected = json.loads(correction.read_text(encoding="utf-8"))["text"]
     assert "testo cambiato dopo l'invio" in expected
     article = browser.find_element(By.ID, "p-" + correction.stem.replace(".", "-"))
     assert "Correction: paste this text over" in article.text
-    article.find_element(By.CSS_SELECTOR, "button.copy").click()
-    status = article.find_element(By.CSS_SELECTOR, ".status")
-    WebDriverWait(browser, 10).until(lambda _, status=status: status.text)
-    pasted = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "navigator.clipboard.readText().then(done, e => done('ERROR ' + e));")
+    pasted, status = _copy(browser, article)
     assert pasted.encode("utf-8") == expected.encode("utf-8")
-    assert status.text == "Copied"
+    assert status == "Copied"
 
     withdrawal = browser.find_element(By.ID, "p-avviso-05-archivio-withdrawal")
     assert "delete this update from the channel by hand" in withdrawal.text

@@ -276,9 +276,14 @@ def _killed_build(root: Path, where: str, tmp_path: Path) -> None:
     ready = tmp_path / f"ready-{where}"
     child = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(root), where, str(ready)],
                              cwd=root, env={**os.environ, "COMUNICAST_LANG": "en"})
+    _kill_once_ready(child, ready)
+
+
+def _kill_once_ready(child: subprocess.Popen[bytes], ready: Path) -> None:
+    """SIGKILL `child` as soon as it has written something to `ready` (within a minute)."""
     try:
         deadline = time.monotonic() + 60
-        while not ready.exists():
+        while not ready.exists() or not ready.read_text():
             assert child.poll() is None, "the build ended before it was killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
@@ -362,15 +367,7 @@ def test_a_shared_build_killed_midway_takes_its_second_process_with_it(
     child = subprocess.Popen([sys.executable, "-c", _SHARED, str(own.root), str(out),
                               str(ready)], cwd=own.root, env={**os.environ,
                                                                "COMUNICAST_LANG": "en"})
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() or not ready.read_text():
-            assert child.poll() is None, "the build ended before it was killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+    _kill_once_ready(child, ready)
     helper = int(ready.read_text())
     deadline = time.monotonic() + 10
     while not _gone(helper):
