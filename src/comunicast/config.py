@@ -408,8 +408,9 @@ class Config(_Strict):
     @property
     def state_dir(self) -> Path:
         """`.comunicast/` beside comunicast.yaml, or COMUNICAST_STATE_DIR."""
-        override = os.environ.get("COMUNICAST_STATE_DIR")
-        return Path(override) if override else self.root / ".comunicast"
+        from comunicast.state import state_dir_for
+
+        return state_dir_for(self.root)
 
     @property
     def ledger_path(self) -> LedgerLocation:
@@ -417,7 +418,9 @@ class Config(_Strict):
         or COMUNICAST_STATE_URL, which wins)."""
         url = os.environ.get("COMUNICAST_STATE_URL") or self.state.url
         if not url:
-            return self.state_dir / "ledger.sqlite3"
+            from comunicast.state import SQLITE_LEDGER
+
+            return self.state_dir / SQLITE_LEDGER
         from comunicast.state import PostgresLocation, is_postgres_url, mask_url
 
         if not is_postgres_url(url):

@@ -579,7 +579,7 @@ class Ledger(ActionsLedger, ArchiveStore):
                 " updated_at = ?, last_error = ? WHERE id = ? RETURNING *",
                 (state, remote_id, state, now, now, error, publication_id),
             ).fetchone()
-            if to_paste and state == "sent":
+            if to_paste and state == "sent":  # a column of a later migration: asked only here
                 row = conn.execute("UPDATE publications SET to_paste = 1 WHERE id = ?"
                                    " RETURNING *", (publication_id,)).fetchone()
             return Publication.from_row(row)

@@ -121,6 +121,11 @@ class NetworkChild:
 _early: NetworkChild | None = None
 
 
+def can_fork() -> bool:
+    """Whether a network child may be forked here (POSIX, and not `COMUNICAST_WORKERS=1`)."""
+    return hasattr(os, "fork") and os.environ.get("COMUNICAST_WORKERS") != "1"
+
+
 def start_early() -> None:
     """Fork the network child now (the entry point, before typer is imported)."""
     global _early

@@ -7,6 +7,7 @@ the ledger (`comunicast.ledger`) connects.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
+
+#: The SQLite ledger's file name, in the state folder.
+SQLITE_LEDGER = "ledger.sqlite3"
+
+
+def state_dir_for(root: Path) -> Path:
+    """The state folder of the project at `root`: `.comunicast/` beside comunicast.yaml, or
+    COMUNICAST_STATE_DIR."""
+    override = os.environ.get("COMUNICAST_STATE_DIR")
+    return Path(override) if override else root / ".comunicast"
 
 #: A project name: it names a PostgreSQL schema, so it stays short and plain.
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

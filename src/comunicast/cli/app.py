@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from comunicast import __version__
-from comunicast.cli.argv import COMMANDS, config_file, invoked_command
+from comunicast.cli.argv import COMMANDS, config_file, invoked_command, version_line
 from comunicast.errors import ComunicastError, DraftError
 from comunicast.i18n import _
 
@@ -84,7 +83,7 @@ class _Group(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"comunicast {__version__}\n")
+        sys.stdout.write(version_line())
         raise typer.Exit()
 
 

@@ -32,6 +32,13 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+def version_line() -> str:
+    """What `comunicast --version` prints."""
+    from comunicast import __version__
+
+    return f"comunicast {__version__}\n"
+
+
 def config_argument(argv: Sequence[str]) -> str | None:
     """The value of the global `--config` in `argv` (it comes before the command)."""
     for index, arg in enumerate(argv):

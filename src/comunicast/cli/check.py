@@ -98,9 +98,7 @@ def _network_child(wanted: bool) -> NetworkChild | None:
     yet, so every link will be asked): the one the entry point forked before the heavy imports,
     else one forked now; None where it cannot be forked. An early child not wanted after all
     (a ledger in a place only the configuration names) is let go."""
-    import os
-
-    from comunicast.linkcheck_child import take_early
+    from comunicast.linkcheck_child import NetworkChild, can_fork, take_early
 
     early = take_early()
     if not wanted:
@@ -109,9 +107,8 @@ def _network_child(wanted: bool) -> NetworkChild | None:
         return None
     if early is not None:
         return early
-    if not hasattr(os, "fork") or os.environ.get("COMUNICAST_WORKERS") == "1":
+    if not can_fork():
         return None
-    from comunicast.linkcheck_child import NetworkChild
 
     try:
         return NetworkChild()

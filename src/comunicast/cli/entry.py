@@ -19,14 +19,15 @@ import sys
 def main() -> None:
     argv = sys.argv[1:]
     if argv == ["--version"]:  # what the typer option prints, without importing typer
-        from comunicast import __version__
+        from comunicast.cli.argv import version_line
 
-        sys.stdout.write(f"comunicast {__version__}\n")
+        sys.stdout.write(version_line())
         return
     if _wants_early_network(argv):
         from comunicast import linkcheck_child
 
-        linkcheck_child.start_early()
+        if linkcheck_child.can_fork():
+            linkcheck_child.start_early()
     from comunicast.cli.app import main as run
 
     run()
@@ -41,8 +42,6 @@ def _wants_early_network(argv: list[str]) -> bool:
     rest = argv[index + 1:]
     if "--online" not in rest or "--help" in rest or "-h" in rest:
         return False
-    if not hasattr(os, "fork") or os.environ.get("COMUNICAST_WORKERS") == "1":
-        return False
     if os.environ.get("COMUNICAST_STATE_URL"):
         return False  # a shared ledger: the command decides once it has read the config
     path = config_file(argv)
@@ -54,5 +53,6 @@ def _wants_early_network(argv: list[str]) -> bool:
                 return False  # a `state:` section: the command decides, as above
     except OSError:
         return False
-    state = os.environ.get("COMUNICAST_STATE_DIR") or os.path.join(path.parent, ".comunicast")
-    return not os.path.exists(os.path.join(state, "ledger.sqlite3"))
+    from comunicast.state import SQLITE_LEDGER, state_dir_for
+
+    return not (state_dir_for(path.parent) / SQLITE_LEDGER).exists()

@@ -329,15 +329,13 @@ def _news_for_cron(config: Config, now: datetime, drafts: list[Draft], outcomes:
     notices += [Notice("refused", draft_id, fingerprint(paths.get(draft_id), lines))
                 for draft_id, lines in reasons.items()]
     try:
-        if ledger is not None:  # the run's own, opened for writing (and migrated)
-            said = to_say(ledger, notices, now=now.timestamp(),
+        if ledger is None and not notices and not config.ledger_path.exists():
+            return outcomes, errors
+        # The run's own ledger (opened for writing, migrated) when it has one.
+        with contextlib.nullcontext(ledger) if ledger is not None \
+                else Ledger.open(config.ledger_path) as memory:
+            said = to_say(memory, notices, now=now.timestamp(),
                           remind_after=config.publish.reminder_hours * 3600)
-        else:
-            if not notices and not config.ledger_path.exists():
-                return outcomes, errors
-            with Ledger.open(config.ledger_path) as opened:
-                said = to_say(opened, notices, now=now.timestamp(),
-                              remind_after=config.publish.reminder_hours * 3600)
     except ComunicastError:  # no memory (say, a read-only state folder): say everything
         return outcomes, errors
     shown = [o for o in outcomes if o.state != "refused" or ("refused", o.draft_id) in said]

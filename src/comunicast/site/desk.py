@@ -110,17 +110,15 @@ class Desk:
             return _Entry(key, 0.0, name, "")
         stem = f"{doc.get('draft_id')}.{doc.get('sender')}"
         action = doc.get("action")
-        # Corrections (SPEC §10): the new text to paste over the old one, or the update to
-        # delete by hand; a withdrawal's text (what to look for) may be unknown.
-        if action == "edit" and name.startswith(f"{stem}.correction."):
-            pass
-        elif action == "withdraw" and name == f"{stem}.withdrawal.json":
-            if not isinstance(doc.get("text"), str):
-                doc["text"] = ""
-        # Copies of earlier revisions (`<stem>.<hash>.json`) are kept in the folder, not shown.
-        elif name != f"{stem}.json" or action is not None:
-            return _Entry(key, 0.0, name, "")
-        if not isinstance(doc.get("text"), str):
+        # A publication, or a correction (SPEC §10: the new text to paste over the old one),
+        # or a withdrawal (the update to delete by hand; its text, what to look for, may be
+        # unknown). Copies of earlier revisions (`<stem>.<hash>.json`) are not shown.
+        shown = (action is None and name == f"{stem}.json"
+                 or action == "edit" and name.startswith(f"{stem}.correction.")
+                 or action == "withdraw" and name == f"{stem}.withdrawal.json")
+        if action == "withdraw" and not isinstance(doc.get("text"), str):
+            doc["text"] = ""
+        if not shown or not isinstance(doc.get("text"), str):
             return _Entry(key, 0.0, name, "")
         html = self._environment().get_template("desk_entry.html").render(
             e=_view(doc, name, self.language)
