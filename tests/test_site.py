@@ -317,6 +317,34 @@ def test_a_build_killed_midway_leaves_a_whole_site(
     assert fresh.returncode == 0 and _tree(tmp_path / "fresh") == _tree(site)
 
 
+
+def test_the_new_site_is_on_disk_before_it_replaces_the_old_one(
+    own: SiteProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut right after the swap must find every new file whole: the built folder is
+    flushed (syncfs) once it holds the whole site, and before the old site is replaced."""
+    from comunicast.clock import now
+    from comunicast.config import load_config
+    from comunicast.site import build, swap
+
+    site = own.root / "site"
+    before = _tree(site)
+    draft(own.root, "nuovo", title="Un avviso nuovo", body="Testo nuovo del Comune di oggi.")
+    assert run(own.root, "publish", "messages/nuovo.md", "--yes").returncode == 0
+    flushed: list[tuple[dict[str, bytes], dict[str, bytes]]] = []
+    real = swap.flush
+
+    def flush(folder: Path) -> None:
+        real(folder)
+        flushed.append((_tree(folder), _tree(site)))
+
+    monkeypatch.setattr(swap, "flush", flush)
+    config = load_config(own.root / "comunicast.yaml")
+    build.build_site(config, build.site_out(config, None), now=now(config.tz))
+    [(built, live)] = flushed
+    assert live == before  # not swapped yet
+    assert built == _tree(site)  # ... and already the whole new site
+
 _SHARED = """
 import os, sys, time
 from pathlib import Path

@@ -4,6 +4,10 @@ On Linux, `renameat2(RENAME_EXCHANGE)` swaps the two folders atomically: a reade
 sees the old site or the new one, never neither. Elsewhere two renames are used, with a window
 of a few microseconds in which the folder is missing; `recover` puts the old one back if a
 build died in it.
+
+The new folder's files are flushed to disk before the swap (one `syncfs` of its file system,
+not a `fsync` per file): after a power cut the site is the old one or the new one with every
+byte, never new names over empty files.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def put_in_place(built: Path, target: Path) -> None:
     """Make `built` the folder at `target`; the previous folder is removed afterwards."""
+    flush(built)
     if not target.exists():
         os.rename(built, target)
     elif _exchange(built, target):
@@ -50,6 +55,23 @@ def put_in_place(built: Path, target: Path) -> None:
         os.rename(built, target)
         shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(target.parent)
+
+
+def flush(folder: Path) -> None:
+    """Write everything under `folder` to disk: `syncfs` on its file system (Linux), else
+    `sync`. A few hundredths of a second for a rebuild's files, ~0.15 s for a whole site."""
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        syncfs = None
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
 
 
 def recover(target: Path) -> None:
