@@ -38,3 +38,19 @@ def comunicast_exe() -> list[str]:
         return [str(script)]
     found = shutil.which("comunicast")
     return [found] if found else [sys.executable, "-m", "comunicast"]
+
+
+def comunicast_python() -> str:
+    """The interpreter that runs `comunicast_exe()` (a console script's `#!` line), to measure
+    what that interpreter alone costs (the floors of `check.py --online`)."""
+    exe = comunicast_exe()
+    if len(exe) > 1:
+        return exe[0]
+    try:
+        with open(exe[0], "rb") as script:
+            first = script.readline().decode("utf-8", "replace").strip()
+    except OSError:
+        return sys.executable
+    if first.startswith("#!") and "python" in first:
+        return first[2:].split()[0]
+    return sys.executable

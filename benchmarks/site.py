@@ -13,6 +13,12 @@ tell comunicast's own time from a file system that is slow to create files).
 2. `comunicast site` again after one new publication (its page, the index pages and the feeds
    are rendered; every other file is linked from the previous site). Target ≤ 1 s.
 3. `comunicast site` with nothing new (writes nothing).
+Each round also times the floors beneath cases 1 and 2, on the same file system: "bare
+files", a Python that only creates the built site's files (same folders, names and sizes) with
+open/write/close; "bare links", the time a Python takes only to hard-link every file of a site into a new
+folder and then remove the previous folder's names, as a rebuild does for the files that did
+not change (timed inside the script: no start-up); and "bare start-up", a Python that
+only imports typer and comunicast's configuration module (what any command pays first).
 4. `comunicast publish --due` of 200 drafts to an `outbox` sender, which refreshes its desk
    (index.html) after every file: median of `--runs`. Compare with `benchmarks/publish.py`'s
    200-draft webhook run.
@@ -25,6 +31,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _common import comunicast_exe
+from _common import comunicast_exe, comunicast_python
 
 CONFIG = """\
 organization:
@@ -122,6 +129,7 @@ def bench_site(publications: int, runs: int, site_dir: Path | None
                ) -> list[tuple[str, float, float, str, str]]:
     results = []
     full, incremental, nothing = [], [], []
+    floors: dict[str, list[float]] = {"files": [], "links": [], "start-up": []}
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory(
                 dir=site_dir) as out_tmp:
@@ -135,13 +143,74 @@ def bench_site(publications: int, runs: int, site_dir: Path | None
             incremental.append(wall)
             report = json.loads(text)
             nothing.append(timed(["site", *out], root, "nothing")[0])
+            # The floors last: deleting their files must not weigh on the cases above.
+            site = Path(out[1]) if out else root / "site"
+            for name, script in (("files", _BARE_FILES), ("links", _BARE_LINKS)):
+                bare = site.with_name(f"bare-{name}")
+                floors[name].append(_floor([comunicast_python(), "-c", script, str(site),
+                                            str(bare)], root, name))
+                shutil.rmtree(bare, ignore_errors=True)
+            floors["start-up"].append(_floor(
+                [comunicast_python(), "-c", "import typer, comunicast.config"], root, "start-up"))
     results.append((f"site: full build, {publications} publications", statistics.median(full),
                     max(full), "4.0", "full"))
     results.append((f"site: rebuild after one new ({report['rendered']} files rendered)",
                     statistics.median(incremental), max(incremental), "1.0", "one"))
     results.append(("site: rebuild with nothing new", statistics.median(nothing), max(nothing),
                     "1.0", "nothing"))
+    for name, label in (("files", "floor: bare files (create the site's files)"),
+                        ("links", "floor: bare links (link the files, unlink the old)"),
+                        ("start-up", "floor: bare start-up (import typer, config)")):
+        results.append((label, statistics.median(floors[name]), max(floors[name]), "-", name))
     return results
+
+
+def _floor(cmd: list[str], cwd: Path, label: str) -> float:
+    """Wall seconds of a bare Python command, or the seconds it prints (its CPU seconds are
+    kept under `label`)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True)
+    elapsed = float(done.stdout) if done.stdout.strip() else time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(label, []).append((after.ru_utime - before.ru_utime)
+                                     + (after.ru_stime - before.ru_stime))
+    return elapsed
+
+
+#: Floors: what the file system alone costs for the site's files (argv: site, new folder).
+_BARE_FILES = """
+import os, sys
+site, dest = sys.argv[1], sys.argv[2]
+todo = []
+for folder, _dirs, names in os.walk(site):
+    rel = os.path.relpath(folder, site)
+    todo.append((rel, [(n, os.path.getsize(os.path.join(folder, n))) for n in names]))
+for rel, files in todo:  # the sizes are read first: only the writing is the floor's
+    target = os.path.join(dest, rel)
+    os.makedirs(target, exist_ok=True)
+    for name, size in files:
+        fd = os.open(os.path.join(target, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, b"x" * size)
+        os.close(fd)
+"""
+_BARE_LINKS = """
+import os, shutil, sys, time
+site, dest = sys.argv[1], sys.argv[2]
+
+def link_all(source, target):
+    for folder, _dirs, names in os.walk(source):
+        into = os.path.join(target, os.path.relpath(folder, source))
+        os.makedirs(into, exist_ok=True)
+        for name in names:
+            os.link(os.path.join(folder, name), os.path.join(into, name))
+
+link_all(site, dest + ".old")  # stands for the previous site
+start = time.perf_counter()
+link_all(dest + ".old", dest)  # the new site's unchanged files ...
+shutil.rmtree(dest + ".old")  # ... and the previous site's names removed after the swap
+print(time.perf_counter() - start)
+"""
 
 
 def bench_desk(drafts: int, runs: int) -> tuple[str, float, float, str, str]:
