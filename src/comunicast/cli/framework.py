@@ -38,8 +38,10 @@ TYPER_WORDS = (
 )
 
 #: English messages Click and Typer build in literals, and their msgids (named groups → fields).
-_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern + r"\Z", re.DOTALL), msgid)
+#: Patterns, not compiled: every command imports this module, few ever show such a message (re
+#: compiles and caches a pattern the first time it is matched).
+_MESSAGES: tuple[tuple[str, str], ...] = tuple(
+    (pattern + r"\Z", msgid)
     for pattern, msgid in (
         (r"No such option: (?P<name>.*)", N_("No such option: {name}")),
         (r"Got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)", N_("Got unexpected extra argument(s) ({args})")),
@@ -73,7 +75,7 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 def translate_message(message: str) -> str:
     """A message of Click or Typer in the current language (ours, already translated, as is)."""
     for pattern, msgid in _MESSAGES:
-        match = pattern.match(message)
+        match = re.match(pattern, message, re.DOTALL)
         if match:
             fields = match.groupdict()
             if "head" in fields:  # a message of its own, with a suggestion added
