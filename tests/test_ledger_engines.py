@@ -361,6 +361,43 @@ def test_the_archive_reads_back_every_field_on_every_engine(ledger_at: LedgerLoc
     assert (second.origin, second.title, second.text, second.links) == ("unknown", None, None, [])
 
 
+
+def test_archive_marks_follow_every_change_and_some_drafts_read_alone_on_every_engine(
+        ledger_at: LedgerLocation) -> None:
+    """What the site reads at each build (`archive_marks`) changes with a publication sent,
+    an archive row written again and an action's state; `archived(drafts)` reads only those
+    drafts, in the order of a full read."""
+    from comunicast.ledger_archive import ArchiveEntry
+    from comunicast.site.archive import fingerprints
+
+    with Ledger.open(ledger_at) as ledger:
+        ids = {}
+        for n in range(3):
+            entry = ArchiveEntry(origin="publish", target="whatsapp", title=f"Avviso {n}",
+                                 text=f"Testo {n}")
+            claim = ledger.claim(f"avviso-{n}", "archivio", f"v1:{n}", archive=entry)
+            assert claim.publication is not None
+            ids[n] = claim.publication.id
+        first = fingerprints(ledger)
+        assert first == {}  # claimed, not sent: not on the site
+        for n in range(3):
+            ledger.record(ids[n], "sent", remote_id=str(n))
+        sent = fingerprints(ledger)
+        assert set(sent) == {"avviso-0", "avviso-1", "avviso-2"}
+        assert fingerprints(ledger) == sent  # nothing changed: the same digests
+        ledger.archive_put_many([(ids[1], ArchiveEntry(origin="draft", title="Avviso 1"))])
+        rewritten = fingerprints(ledger)
+        assert [d for d in sent if rewritten[d] != sent[d]] == ["avviso-1"]
+        claim = ledger.claim_action(ids[2], "withdraw", revision="v1:2", remote_id="2",
+                                    reason="superato")
+        assert claim.action is not None
+        claimed = fingerprints(ledger)
+        assert [d for d in sent if claimed[d] != rewritten[d]] == ["avviso-2"]
+        assert [p.draft_id for p in ledger.archived(["avviso-2", "avviso-0"])] == [
+            "avviso-0", "avviso-2"]
+        assert [p.draft_id for p in ledger.archived()] == ["avviso-0", "avviso-1", "avviso-2"]
+        assert list(ledger.archived([])) == []
+
 def test_postgresql_claim_and_outcome_come_back_from_their_statements_durably(
         pg_url: str) -> None:
     """A claim's row (its first attempt counted) and an outcome's row come back from their own

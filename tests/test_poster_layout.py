@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 
 from comunicast.i18n import _, language
-from comunicast.poster import build as _build
+from comunicast.poster import texts as _texts
 
 with language("it"):  # the Italian defaults, as the office prints them
-    DEFAULT_STEPS = (_(_build.DEFAULT_STEPS[0]), _(_build.DEFAULT_STEPS[1]), _(_build.DEFAULT_STEPS[2]))
-    DEFAULT_PRIVACY = _(_build.DEFAULT_PRIVACY)
+    DEFAULT_STEPS = (_(_texts.DEFAULT_STEPS[0]), _(_texts.DEFAULT_STEPS[1]), _(_texts.DEFAULT_STEPS[2]))
+    DEFAULT_PRIVACY = _(_texts.DEFAULT_PRIVACY)
 from comunicast.poster.fonts import BELL, ICONS, poster_fonts
 from comunicast.poster.layout import PAPERS, Box, Layout, PosterTexts, layout_poster
 

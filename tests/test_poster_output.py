@@ -9,12 +9,12 @@ import pytest
 from PIL import Image, ImageDraw
 
 from comunicast.i18n import _, language
-from comunicast.poster import build as _build
+from comunicast.poster import texts as _texts
 from comunicast.poster.build import build_code, build_poster
 
 with language("it"):  # the Italian defaults, as the office prints them
-    DEFAULT_STEPS = (_(_build.DEFAULT_STEPS[0]), _(_build.DEFAULT_STEPS[1]), _(_build.DEFAULT_STEPS[2]))
-    DEFAULT_PRIVACY = _(_build.DEFAULT_PRIVACY)
+    DEFAULT_STEPS = (_(_texts.DEFAULT_STEPS[0]), _(_texts.DEFAULT_STEPS[1]), _(_texts.DEFAULT_STEPS[2]))
+    DEFAULT_PRIVACY = _(_texts.DEFAULT_PRIVACY)
 from comunicast.poster.fonts import poster_fonts
 from comunicast.poster.layout import PAPERS, PosterTexts, layout_poster
 from comunicast.poster.qr import decode, make_symbol, rasterize_pdf

@@ -176,6 +176,94 @@ def test_one_new_publication_renders_only_what_changes(own: SiteProject, tmp_pat
     assert _tree(tmp_path / "fresh") == _tree(own.root / "site")
 
 
+
+def test_rebuilds_after_edits_withdrawals_and_pastes_equal_a_build_from_scratch(
+    own: SiteProject, tmp_path: Path
+) -> None:
+    """A rebuild reads again only the messages whose ledger rows changed: after each kind of
+    change, the rebuilt site is byte for byte a site built from scratch."""
+    root, site = own.root, own.root / "site"
+
+    def rebuilt_as_fresh(step: str) -> None:
+        done = run(root, "site")
+        assert done.returncode == 0, done.stderr
+        fresh = tmp_path / f"fresh-{step}"
+        assert run(root, "site", "--out", str(fresh)).returncode == 0
+        assert _tree(site) == _tree(fresh), step
+
+    draft(root, "nuovo", title="Un avviso nuovo", body="Testo nuovo del Comune di oggi.")
+    assert run(root, "publish", "messages/nuovo.md", "--yes").returncode == 0
+    rebuilt_as_fresh("new")
+    edited = root / "messages" / "avviso-05.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace(
+        "avviso numero 5.", "avviso numero 5, orari corretti."), encoding="utf-8")
+    done = run(root, "publish", "messages/avviso-05.md", "--edit", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rebuilt_as_fresh("edit")
+    assert "orari corretti" in next(site.glob("*/*/avviso-05.html")).read_text(encoding="utf-8")
+    done = run(root, "withdraw", "avviso-06", "--reason", "Avviso superato")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rebuilt_as_fresh("withdraw")
+    assert not list(site.glob("*/*/avviso-06.html"))
+    assert "avviso-06" not in (site / ".comunicast-site.json").read_text(encoding="utf-8")
+
+
+def test_a_rebuild_reads_the_texts_of_changed_messages_and_the_feeds_only(
+    own: SiteProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comunicast.clock import now
+    from comunicast.config import load_config
+    from comunicast.site import build
+
+    monkeypatch.setattr(build, "FEED_SIZE", 2)  # the feeds show the newest two
+    config_ = load_config(own.root / "comunicast.yaml")
+    out = tmp_path / "small"
+    build.build_site(config_, out, now=now(config_.tz))
+    draft(own.root, "nuovo", title="Un avviso nuovo", body="Testo nuovo del Comune di oggi.")
+    assert run(own.root, "publish", "messages/nuovo.md", "--yes").returncode == 0
+    read: list[list[str] | None] = []
+    real = build.current_messages
+
+    def spy(ledger: Any, drafts: Any = None) -> Any:
+        read.append(sorted(drafts) if drafts is not None else None)
+        return real(ledger, drafts)
+
+    monkeypatch.setattr(build, "current_messages", spy)
+    report = build.build_site(config_, out, now=now(config_.tz))
+    assert report.changed and report.messages == COUNT + 1
+    assert read[0] == ["nuovo"] and None not in read
+    assert len({d for ids in read if ids for d in ids}) == 2  # + the feeds' other message
+    monkeypatch.setattr(build, "current_messages", real)
+    build.build_site(config_, tmp_path / "fresh", now=now(config_.tz))
+    assert _tree(out) == _tree(tmp_path / "fresh")
+
+
+def test_a_message_gone_while_the_site_is_built_stops_the_build_and_keeps_the_site(
+    own: SiteProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the ledger's digests and the texts they stand for, another host may withdraw a
+    message: the build stops with a clear error and the previous site stays."""
+    from comunicast.clock import now
+    from comunicast.config import load_config
+    from comunicast.errors import ConfigError
+    from comunicast.site import build
+
+    site = own.root / "site"
+    before = _tree(site)
+    draft(own.root, "nuovo", title="Un avviso nuovo", body="Testo nuovo del Comune di oggi.")
+    assert run(own.root, "publish", "messages/nuovo.md", "--yes").returncode == 0
+    real = build.current_messages
+
+    def withdrawn_meanwhile(ledger: Any, drafts: Any = None) -> Any:
+        found = real(ledger, drafts)
+        return [m for m in found if m.draft_id != own.emergency_id or drafts == ["nuovo"]]
+
+    monkeypatch.setattr(build, "current_messages", withdrawn_meanwhile)
+    config_ = load_config(own.root / "comunicast.yaml")
+    with pytest.raises(ConfigError, match=f"archive changed .*{own.emergency_id}"):
+        build.build_site(config_, site, now=now(config_.tz))
+    assert _tree(site) == before
+
 def test_base_url_is_required(own: SiteProject) -> None:
     config(own.root, site={})
     done = run(own.root, "site")

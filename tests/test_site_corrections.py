@@ -89,6 +89,19 @@ def test_a_withdrawn_message_leaves_pages_index_and_feeds(project: Project) -> N
         assert "mercato" not in manifest.read_text(encoding="utf-8")
 
 
+
+def test_the_site_rebuilt_after_a_correction_and_a_withdrawal_equals_one_from_scratch(
+    project: Project, tmp_path: Path
+) -> None:
+    fresh = tmp_path / "fresh"
+    _ok(project.root, "site", "--out", str(fresh))
+    assert _tree(fresh) == _tree(project.site)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
 @pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
 def test_feeds_carry_the_current_text_and_drop_the_withdrawn(project: Project, name: str) -> None:
     feed = feedparser.parse((project.site / name).read_bytes())

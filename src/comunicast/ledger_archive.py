@@ -11,7 +11,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,6 +73,9 @@ class ArchivedPublication:
     image_alt: str | None
 
 
+#: Drafts named in one `IN (…)` of `archived` (well under SQLite's and PostgreSQL's limits).
+_IN_CHUNK = 500
+
 _COLUMNS = (
     "origin, target, title, kind, text, plain, links, publish_at, deadline, starts_at, ends_at,"
     " expires_at, place, image_sha256, image_type, image_alt, archived_at"
@@ -131,16 +134,45 @@ class ArchiveStore:
         ).fetchall()
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
-    def archived(self) -> Iterator[ArchivedPublication]:
-        """Every sent publication that has an archive row, oldest first."""
-        # Columns by position, unpacked: the site reads every row of the archive on each build.
+    def archive_marks(self) -> list[tuple[Any, ...]]:
+        """(draft_id, …) rows whose values change whenever what the archive shows of a draft
+        can: its sent publications with their archive rows, and the actions on its publications
+        (`site.archive.fingerprints`)."""
+        publications = self.conn.execute(
+            "SELECT p.draft_id, 'p', p.id, p.sent_at, p.claimed_at, p.to_paste, a.archived_at"
+            " FROM publications p JOIN archive a ON a.publication_id = p.id"
+            " WHERE p.state = 'sent' ORDER BY p.id"
+        ).fetchall()
+        actions = self.conn.execute(
+            "SELECT p.draft_id, 'a', x.id, x.publication_id, x.state, x.claimed_at, x.done_at,"
+            " x.updated_at FROM actions x JOIN publications p ON p.id = x.publication_id"
+            " ORDER BY x.id"
+        ).fetchall()
+        return [tuple(row) for row in (*publications, *actions)]
+
+    def archived(self, drafts: Collection[str] | None = None) -> Iterator[ArchivedPublication]:
+        """Every sent publication that has an archive row (of `drafts` only, if given), oldest
+        first within each draft."""
+        if drafts is None:
+            yield from self._archived("", ())
+            return
+        wanted = sorted(set(drafts))
+        for start in range(0, len(wanted), _IN_CHUNK):  # a draft's rows all in one query
+            chunk = wanted[start : start + _IN_CHUNK]
+            yield from self._archived(
+                f" AND p.draft_id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+
+    def _archived(self, where: str, args: tuple[str, ...]) -> Iterator[ArchivedPublication]:
+        # Columns by position, unpacked: the site reads every row of the archive on a first
+        # build.
         rows = self.conn.execute(
             "SELECT p.id, p.draft_id, p.sender, p.revision, p.sent_at, p.claimed_at,"
             " p.to_paste, a.origin, a.target, a.title, a.kind, a.text, a.plain, a.links,"
             " a.publish_at, a.deadline, a.starts_at, a.ends_at, a.expires_at, a.place,"
             " a.image_sha256, a.image_type, a.image_alt FROM publications p"
             " JOIN archive a ON a.publication_id = p.id"
-            " WHERE p.state = 'sent' ORDER BY p.sent_at, p.id"
+            f" WHERE p.state = 'sent'{where} ORDER BY p.sent_at, p.id",
+            args,
         )
         links_of: dict[str, list[str]] = {}
         stamp = datetime.fromtimestamp

@@ -144,6 +144,7 @@ def _make(
 ) -> Result:
     from comunicast.poster import build
     from comunicast.poster.qr import check_contrast
+    from comunicast.poster.texts import poster_texts
 
     try:
         link = build.check_url(link)
@@ -189,7 +190,7 @@ def _make(
         raise _at(config, exc, "poster", key) from None
     return build.build_poster(
         out,
-        build.poster_texts(config, link),
+        poster_texts(config, link),
         fonts,
         paper=paper,
         brand=config.organization.color,

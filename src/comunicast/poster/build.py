@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comunicast.errors import ConfigError, UsageError
-from comunicast.i18n import N_, _
-from comunicast.poster.layout import PAPERS, PosterTexts
+from comunicast.i18n import _
+from comunicast.poster.layout import PAPERS
 from comunicast.poster.qr import Symbol, check_contrast, make_symbol
+from comunicast.poster.texts import PosterTexts
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from comunicast.config import Config
     from comunicast.poster.fonts import Fonts
 
 CODE_FORMATS = (".png", ".svg", ".pdf")
@@ -25,18 +25,6 @@ POSTER_FORMATS = (".png", ".pdf")
 #: People scan a code from about ten times its width.
 SCAN_FACTOR = 10
 
-# The poster's default texts, translated where the poster is made (Italian: "Segui il
-# {organization} su WhatsApp", "Inquadra il QR code con la fotocamera", …; see the catalog).
-DEFAULT_TITLE = N_("Follow {organization} on WhatsApp")
-DEFAULT_STEPS = (
-    N_("Scan the QR code with your phone's camera"),
-    N_("Tap «Follow»"),
-    N_("Turn on notifications \U0001f514"),
-)
-DEFAULT_PRIVACY = N_(
-    "The Comune does not see the names, photos or phone numbers of the people who follow the "
-    "channel. Updates stay visible for 30 days."
-)
 
 
 @dataclass(frozen=True)
@@ -131,21 +119,6 @@ def load_logo(path: Path) -> Image:
             _("logo {path} is {kind}; use a PNG or JPEG file").format(path=path, kind=kind)
         )
     return loaded
-
-
-def poster_texts(config: Config, url: str) -> PosterTexts:
-    """The poster's texts from `poster:` in config, with Italian defaults."""
-    org = config.organization.name
-    poster = config.poster
-    title = (poster.title or _(DEFAULT_TITLE)).replace("{organization}", org)
-    steps = tuple(poster.steps) if poster.steps else tuple(_(s) for s in DEFAULT_STEPS)
-    return PosterTexts(
-        organization=org,
-        title=title,
-        steps=(steps[0], steps[1], steps[2]),
-        url=url,
-        privacy=poster.privacy or _(DEFAULT_PRIVACY),
-    )
 
 
 # -- writing --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from comunicast.poster.fonts import Face, Fonts, drawable
 from comunicast.poster.qr import contrast
 from comunicast.poster.textfit import LEADING, block_height, extent, fit, span, truncate, wrap
+from comunicast.poster.texts import PosterTexts
 
 INK = "#1A1A1A"
 MUTED = "#4D4D4D"
@@ -130,17 +131,6 @@ class Circle:
     @property
     def box(self) -> Box:
         return Box(self.cx - self.r, self.cy - self.r, 2 * self.r, 2 * self.r)
-
-
-@dataclass(frozen=True)
-class PosterTexts:
-    """What a poster says; already in the organization's words (config or Italian defaults)."""
-
-    organization: str
-    title: str
-    steps: tuple[str, str, str]
-    url: str
-    privacy: str
 
 
 @dataclass(frozen=True)

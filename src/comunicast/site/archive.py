@@ -7,9 +7,10 @@ earlier texts it had; corrections and withdrawals (SPEC §10) plug in there.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from comunicast.config import Config
@@ -59,17 +60,24 @@ class SiteMessage:
 
     def in_force(self, now: datetime) -> bool:
         """An emergency whose `expires_at` / `ends_at` (or a day after sending) is still ahead."""
+        until = self.in_force_until()
+        return until is not None and until > now
+
+    def in_force_until(self) -> datetime | None:
+        """When an emergency leaves the top of the index: its `expires_at`, else its `ends_at`,
+        else a day after it was sent. None for every other kind."""
         if self.kind != "emergenza":
-            return False
+            return None
         for value in (self.expires_at, self.ends_at):
             end = _parse(value)
             if end is not None:
-                return end > now
-        return self.published_at + EMERGENCY_IN_FORCE > now
+                return end
+        return self.published_at + EMERGENCY_IN_FORCE
 
 
-def current_messages(ledger: Ledger) -> list[SiteMessage]:
-    """Every published message, newest first (by first publication, then draft id).
+def current_messages(ledger: Ledger, drafts: Collection[str] | None = None) -> list[SiteMessage]:
+    """Every published message (or those of `drafts`), newest first (by first publication,
+    then draft id).
 
     A publication written to an outbox that waits for a person to paste it (`confirm: true`)
     counts once it is confirmed. The current text is that of the latest sent revision, from the
@@ -85,7 +93,7 @@ def current_messages(ledger: Ledger) -> list[SiteMessage]:
         if action.state == "done":
             by_publication[action.publication_id].append(action)
     by_draft: dict[str, list[ArchivedPublication]] = defaultdict(list)
-    for pub in ledger.archived():
+    for pub in ledger.archived(drafts):
         if not pub.to_paste:
             versions = _versions(pub, by_publication.get(pub.publication_id, []))
             by_draft[pub.draft_id].extend(versions)
@@ -94,6 +102,25 @@ def current_messages(ledger: Ledger) -> list[SiteMessage]:
     messages.sort(key=lambda m: m.draft_id)
     messages.sort(key=lambda m: m.published_at, reverse=True)
     return messages
+
+
+def fingerprints(ledger: Ledger) -> dict[str, str]:
+    """For each draft with a sent publication, a digest of every ledger value that its message
+    (`current_messages`) is made from, or that changes whenever one of them does.
+
+    Those are its sent publications (id, send and claim times, the paste flag), their archive
+    rows (rewritten only by `ArchiveStore._archive`, which stamps `archived_at`) and the actions
+    on them (state and times: an edit's text is written once, with its claim). A few short
+    columns of every row: a build reads them all, and reads the texts only of the drafts whose
+    digest changed since the previous build (`site.build`).
+    """
+    import hashlib
+
+    rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for draft_id, *values in ledger.archive_marks():
+        rows[draft_id].append(tuple(values))
+    return {draft_id: hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+            for draft_id, values in rows.items()}
 
 
 def _versions(pub: ArchivedPublication, actions: list[Action]) -> list[ArchivedPublication]:

@@ -5,6 +5,11 @@ rendered; its hash, together with the build key (comunicast's version, the templ
 settings), is kept in a manifest in the site folder. A rebuild renders only the files whose hash
 changed and hard-links the others from the previous site, so a new publication re-renders its
 own page, the index pages and the feeds. A rebuild where nothing changed writes nothing at all.
+
+The texts are read from the ledger only for the messages that changed: the manifest keeps, per
+draft, a digest of the ledger rows its message is made from (`archive.fingerprints`) with what
+the plan needs of it (its hash, page, date, image); the others are read when a file shows them
+(the feeds' newest fifty, a page to make again).
 Every build goes into a temporary folder beside the target and is swapped in at once
 (`swap.put_in_place`): a build killed midway leaves the previous site as it was.
 """
@@ -32,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from comunicast import __version__
 from comunicast.errors import ConfigError
 from comunicast.i18n import _
-from comunicast.site.archive import SiteMessage, current_messages
+from comunicast.site.archive import SiteMessage, current_messages, fingerprints
 from comunicast.site.markup import WORD_JOINER, to_html, without_title
 from comunicast.site.swap import put_in_place, recover
 
@@ -102,17 +107,15 @@ def _build_site(config: Config, out: Path, *, now: datetime) -> BuildReport:
     from comunicast.ledger import Ledger
     from comunicast.site.archive import backfill
 
-    messages: list[SiteMessage] = []
     blobs: Ledger | None = None
     if config.ledger_path.is_file():
         blobs = Ledger.open(config.ledger_path)
     try:
         if blobs is not None:
             backfill(blobs, config)
-            messages = current_messages(blobs)
         with _build_lock(out):
             recover(out)
-            return _build(config, out, messages, blobs, now=now)
+            return _build(config, out, blobs, now=now)
     finally:
         if blobs is not None:
             blobs.close()
@@ -149,16 +152,19 @@ class _build_lock:
         os.close(self.fd)
 
 
-def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledger | None, *,
-           now: datetime) -> BuildReport:
+def _build(config: Config, out: Path, ledger: Ledger | None, *, now: datetime) -> BuildReport:
     env = _LazyEnvironment(config)
     settings = _settings(config)
     key = _build_key(settings)
-    old, old_cards = _read_manifest(out)
-    plan = _Plan(config, env, settings, messages, ledger, key, old_cards, now=now)
+    previous = _read_manifest(out)
+    old = previous.files
+    messages_key = _messages_key(key)
+    entries, table = _entries(ledger, config.tz, previous.messages
+                              if messages_key and previous.messages_key == messages_key else {})
+    plan = _Plan(config, env, settings, entries, ledger, key, previous.cards, now=now)
     files, wanted = plan.files, plan.wanted
     if old == wanted and all(os.path.isfile(f"{out}/{p}") for p in wanted):
-        return BuildReport(out, len(messages), len(files), 0, len(files), changed=False)
+        return BuildReport(out, len(entries), len(files), 0, len(files), changed=False)
 
     tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
     tmp.mkdir(parents=True)
@@ -175,6 +181,7 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
         theirs = pages[len(pages) * _KEEP // 100 :] if len(pages) >= _SHARE_FROM else []
         if theirs and _cpus() > 1:
             plan.will_render(f.path for f in theirs)
+            plan.read(f.path for f in theirs)  # the helper reads no ledger (a fork's connection)
             helper = _Helper.start(tmp_dir, theirs)
         skip = {f.path for f in theirs} if helper is not None else set()
         plan.will_render(f.path for f in todo if f.path not in skip)
@@ -187,7 +194,8 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
                 continue
             _write(dest, f.produce())
             rendered += 1
-        manifest = {"version": 2, "files": dict(sorted(wanted.items())), "cards": plan.cards()}
+        manifest = {"version": 3, "files": dict(sorted(wanted.items())), "cards": plan.cards(),
+                    "messages_key": messages_key, "messages": dict(sorted(table.items()))}
         # Without indent: json's C encoder (the manifest holds every message's list item).
         _write(f"{tmp_dir}/{MANIFEST}",
                (json.dumps(manifest, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -201,7 +209,7 @@ def _build(config: Config, out: Path, messages: list[SiteMessage], ledger: Ledge
             helper.stop()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return BuildReport(out, len(messages), len(files), rendered, reused, changed=True)
+    return BuildReport(out, len(entries), len(files), rendered, reused, changed=True)
 
 
 #: From this many message pages to render, a second process (`fork`) renders part of them.
@@ -291,27 +299,125 @@ def _link(source: str, dest: str) -> bool:
     return True
 
 
-def _read_manifest(out: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """The previous build's files (path: hash) and its list items (`_Plan.cards`)."""
+@dataclass(frozen=True)
+class _Manifest:
+    """What the previous build left in its manifest (all empty when it is missing or unreadable)."""
+
+    #: Every file of the site: its hash.
+    files: dict[str, str]
+    #: Each message's item of the index, by its key (`_Plan.cards`).
+    cards: dict[str, str]
+    #: The build key the messages below were planned under.
+    messages_key: str | None
+    #: Per draft on the site: [ledger digest, `_Entry.summary()`].
+    messages: dict[str, list[Any]]
+
+
+def _read_manifest(out: Path) -> _Manifest:
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         files = data["files"]
         cards = data.get("cards") or {}
+        messages = data.get("messages") or {}
+        messages_key = data.get("messages_key")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}, {}
+        return _Manifest({}, {}, None, {})
     if not isinstance(files, dict):
-        return {}, {}
+        return _Manifest({}, {}, None, {})
     if not isinstance(cards, dict) or not all(isinstance(v, str) for v in cards.values()):
         cards = {}
-    return {str(k): str(v) for k, v in files.items()}, cards
+    if not isinstance(messages, dict) or not all(
+            _Entry.valid(v) for v in messages.values()):  # hand-edited: every text is read
+        messages, messages_key = {}, None
+    return _Manifest({str(k): str(v) for k, v in files.items()}, cards,
+                     messages_key if isinstance(messages_key, str) else None, messages)
+
+
+@dataclass
+class _Entry:
+    """A message as the plan sees it: enough to place it; `message` itself (its texts) is read
+    from the ledger only when a file shows it (`_Plan.read`)."""
+
+    draft_id: str
+    #: A digest of every field of the message: its page's hash is made from it.
+    key: str
+    path: str
+    #: When it was first published (seconds since the epoch): the index's order.
+    published: float
+    #: An emergency: until when it stays on top of the index (seconds), else None.
+    until: float | None
+    image: tuple[str, str] | None
+    message: SiteMessage | None = None
+
+    @classmethod
+    def of(cls, m: SiteMessage, tz: Any) -> _Entry:
+        until = m.in_force_until()
+        return cls(
+            m.draft_id, hashlib.sha256(repr(vars(m)).encode("utf-8")).hexdigest(),
+            _page_path(m, tz), m.published_at.timestamp(),
+            until.timestamp() if until is not None else None,
+            (m.image_sha256, m.image_type or "") if m.image_sha256 else None, m)
+
+    @classmethod
+    def kept(cls, draft_id: str, summary: list[Any]) -> _Entry:
+        key, path, published, until, image_sha256, image_type = summary
+        return cls(draft_id, key, path, published, until,
+                   (image_sha256, image_type) if image_sha256 else None)
+
+    def summary(self) -> list[Any]:
+        sha256, kind = self.image or (None, None)
+        return [self.key, self.path, self.published, self.until, sha256, kind]
+
+    @staticmethod
+    def valid(value: Any) -> bool:
+        """A manifest's [digest, summary] for a draft, as `_entries` wrote it."""
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)):
+            return False
+        summary = value[1]
+        return (isinstance(summary, list) and len(summary) == 6
+                and all(isinstance(v, str) for v in summary[:2])
+                and isinstance(summary[2], (int, float))
+                and (summary[3] is None or isinstance(summary[3], (int, float)))
+                and all(v is None or isinstance(v, str) for v in summary[4:]))
+
+
+def _entries(ledger: Ledger | None, tz: Any, kept: dict[str, list[Any]]
+             ) -> tuple[list[_Entry], dict[str, list[Any]]]:
+    """Every message on the site, newest first, and the manifest's table of them.
+
+    `kept` is the previous build's table: a draft whose ledger digest is the same there keeps
+    its entry, and its texts are not read; the others are read from the ledger.
+    """
+    if ledger is None:
+        return [], {}
+    digests = fingerprints(ledger)
+    stale = [d for d, digest in digests.items() if (kept.get(d) or [None])[0] != digest]
+    fresh = ({m.draft_id: m for m in current_messages(ledger, stale if kept else None)}
+             if stale else {})
+    entries: list[_Entry] = []
+    table: dict[str, list[Any]] = {}
+    for draft_id, digest in digests.items():
+        if draft_id in fresh:
+            entry = _Entry.of(fresh[draft_id], tz)
+        elif draft_id in stale:
+            # Every publication withdrawn or waiting to be pasted: not on the site, nor named in
+            # its manifest (which is published with it); read again at each build.
+            continue
+        else:
+            entry = _Entry.kept(draft_id, kept[draft_id][1])
+        table[draft_id] = [digest, entry.summary()]
+        entries.append(entry)
+    entries.sort(key=lambda e: e.draft_id)
+    entries.sort(key=lambda e: e.published, reverse=True)
+    return entries, table
 
 
 # -- settings, environment -----------------------------------------------------------------------
 
 
 def _settings(config: Config) -> dict[str, Any]:
-    from comunicast.poster.build import poster_texts
     from comunicast.poster.qr import WHITE, contrast
+    from comunicast.poster.texts import poster_texts
 
     color = config.organization.color
     on_brand = "#ffffff" if contrast(color, WHITE) >= 4.5 else "#1a1a1a"
@@ -359,6 +465,23 @@ def _build_key(settings: dict[str, Any]) -> str:
     digest.update(json.dumps(settings, sort_keys=True).encode())
     # The page texts come from the catalog: another translation is another site.
     digest.update(_("Archive of messages").encode())
+    return digest.hexdigest()
+
+
+def _messages_key(build_key: str) -> str | None:
+    """What the manifest's table of messages holds for: the build key, and the code that turns
+    ledger rows into messages and entries (a change to it reads every text again). None when
+    that code cannot be read (then every build reads every text)."""
+    from comunicast import ledger_archive
+    from comunicast.site import archive
+
+    digest = hashlib.sha256(build_key.encode())
+    try:
+        for module in (archive, ledger_archive):
+            digest.update(Path(module.__file__ or "").read_bytes())
+        digest.update(Path(__file__).read_bytes())
+    except OSError:
+        return None
     return digest.hexdigest()
 
 
@@ -428,20 +551,21 @@ _BATCH = 200
 class _Plan:
     """Every file of the site with its hash, and how to make it.
 
-    Each file's hash stands for the data it is made from (a message's repr: every field, text
-    included), so nothing is rendered, or even turned into HTML, for a file that has not
-    changed. What must be rendered is rendered in few template calls: message pages in batches,
+    Each file's hash stands for the data it is made from (a digest of a message's repr: every
+    field, text included), so nothing is rendered, or even turned into HTML, or read from the
+    ledger, for a file that has not changed. What must be rendered is rendered in few template calls: message pages in batches,
     and each message's item of the index once (kept in the manifest, `cards`), so an index page
     is a join of items it already has.
     """
 
     def __init__(self, config: Config, env: _LazyEnvironment, settings: dict[str, Any],
-                 messages: list[SiteMessage], ledger: Ledger | None, key: str,
+                 entries: list[_Entry], ledger: Ledger | None, key: str,
                  old_cards: dict[str, str], *, now: datetime) -> None:
         from comunicast.i18n import current_language
 
         _labels.clear()  # the language may have changed since the last build in this process
-        self.env, self.settings, self.messages, self.key = env, settings, messages, key
+        self.env, self.settings, self.entries, self.key = env, settings, entries, key
+        self.ledger = ledger
         self.tz, self.lang, self.base = config.tz, current_language(), settings["base_url"]
         self.old_cards = old_cards
         self.files: list[_File] = []
@@ -453,15 +577,15 @@ class _Plan:
         self._position: dict[int, int] = {}
         self._cards: dict[str, str] | None = None
 
-        tz = self.tz
-        self.paths = paths = [_page_path(m, tz) for m in messages]
-        keys = [repr(vars(m)) for m in messages]  # every field (dict's repr is quick)
+        self.paths = paths = [e.path for e in entries]
+        keys = [e.key for e in entries]
         self._page_of = {path: i for i, path in enumerate(paths)}
         #: A message's item of the index is keyed like its page (the message, the build key).
         self.card_keys = [self.add(path, "message.html", k, partial(self._message_page, i))
                           for i, (path, k) in enumerate(zip(paths, keys, strict=True))]
 
-        force = [m.in_force(now) for m in messages]
+        moment = now.timestamp()
+        force = [e.until is not None and e.until > moment for e in entries]
         in_force = [i for i, f in enumerate(force) if f]
         listed = [i for i, f in enumerate(force) if not f]
         pages = max(1, -(-len(listed) // PER_PAGE))
@@ -469,7 +593,7 @@ class _Plan:
             chunk = listed[(number - 1) * PER_PAGE : number * PER_PAGE]
             top = in_force if number == 1 else []
             path = "index.html" if number == 1 else f"page/{number}.html"
-            page_key = "\0".join([f"{number}/{pages}/{len(messages)}", *(keys[i] for i in top),
+            page_key = "\0".join([f"{number}/{pages}/{len(entries)}", *(keys[i] for i in top),
                                    "", *(keys[i] for i in chunk)])
             self.add(path, "index.html", page_key,
                      partial(self._index_page, path, chunk, top, number, pages))
@@ -478,9 +602,12 @@ class _Plan:
         self.add("iscriviti.html", "iscriviti.html", "",
                  partial(self._render, "iscriviti.html", "iscriviti.html",
                          lambda: {"qr": _qr_code(settings)}))
-        feed = [_entry(self._view(i), self.base) for i in range(min(FEED_SIZE, len(messages)))]
-        updated = messages[0].updated_at if messages else None
-        for m in messages[:FEED_SIZE]:
+        newest = range(min(FEED_SIZE, len(entries)))
+        self._read(newest)
+        feed = [_entry(self._view(i), self.base) for i in newest]
+        updated = None
+        for i in newest:
+            m = self._message(i)
             updated = max(updated, m.updated_at) if updated else m.updated_at
         feed_context = {
             "entries": feed,
@@ -501,9 +628,8 @@ class _Plan:
         if settings["logo"]:
             logo_path = Path(settings["logo_path"])
             self.add_file(settings["logo"], settings["logo_sha256"], logo_path.read_bytes)
-        for sha, suffix in sorted({(m.image_sha256,
-                                    _IMAGE_SUFFIX.get(m.image_type or "", ".bin"))
-                                   for m in messages if m.image_sha256}):
+        for sha, suffix in sorted({(e.image[0], _IMAGE_SUFFIX.get(e.image[1], ".bin"))
+                                   for e in entries if e.image}):
             assert ledger is not None
             self.add_file(f"media/{sha[:32]}{suffix}", sha, _blob(ledger, sha))
 
@@ -527,6 +653,33 @@ class _Plan:
         """The files about to be made, in order: message pages among them go in batches."""
         self._pending = [self._page_of[p] for p in paths if p in self._page_of]
         self._position = {i: n for n, i in enumerate(self._pending)}
+
+    def read(self, paths: Iterable[str]) -> None:
+        """Read now, in few queries, the messages of these message pages (others are skipped)."""
+        self._read([self._page_of[p] for p in paths if p in self._page_of])
+
+    def _read(self, indexes: Iterable[int]) -> None:
+        entries = self.entries
+        missing = {entries[i].draft_id: i for i in indexes if entries[i].message is None}
+        if not missing:
+            return
+        assert self.ledger is not None  # entries come from it
+        for m in current_messages(self.ledger, list(missing)):
+            entries[missing.pop(m.draft_id)].message = m
+        if missing:  # withdrawn between the two reads (another host publishing): no page
+            raise ConfigError(
+                _("the archive changed while the site was being built ({ids}); build it "
+                  "again").format(ids=", ".join(sorted(missing))),
+                hint=_("run `comunicast site` again: the previous site is still in place"),
+            )
+
+    def _message(self, i: int) -> SiteMessage:
+        m = self.entries[i].message
+        if m is None:
+            self._read([i])
+            m = self.entries[i].message
+            assert m is not None
+        return m
 
     def cards(self) -> dict[str, str]:
         """Every current message's item of the index, for the manifest (and the next build)."""
@@ -559,6 +712,7 @@ class _Plan:
             return page
         at = self._position.get(i)
         batch = self._pending[at : at + _BATCH] if at is not None else [i]
+        self._read(batch)
         pages = self._render_many("message.html", "messages", [self._view(j) for j in batch],
                                   root="../../", parts=self._shared("../../", ""))
         self._ahead.update(zip(batch, (p.encode("utf-8") for p in pages), strict=True))
@@ -583,8 +737,9 @@ class _Plan:
             missing = [i for i, k in enumerate(keys) if k not in old]
             cards = {k: old[k] for k in keys if k in old}
             if missing:
-                tz, lang, messages, paths = self.tz, self.lang, self.messages, self.paths
-                items = [_item(messages[i], paths[i], tz, lang) for i in missing]
+                tz, lang, paths = self.tz, self.lang, self.paths
+                self._read(missing)
+                items = [_item(self._message(i), paths[i], tz, lang) for i in missing]
                 made = self._render_many("cards.html", "items", items, root=Markup(_ROOT))
                 cards.update(zip((keys[i] for i in missing), made, strict=True))
             self._cards = cards
@@ -603,11 +758,11 @@ class _Plan:
         html: str = self.env.get_template("index.html").render(
             site=self.settings, root=root, path=path, parts=self._shared(root, path),
             items_html=joined(chunk), emergencies_html=joined(top), number=number,
-            pages=pages, total=len(self.messages))
+            pages=pages, total=len(self.entries))
         return html.encode("utf-8")
 
     def _view(self, i: int) -> dict[str, Any]:
-        return _view(self.messages[i], self.tz, self.lang, self.base, self.paths[i])
+        return _view(self._message(i), self.tz, self.lang, self.base, self.paths[i])
 
 
 def _blob(ledger: Ledger, sha: str) -> Callable[[], bytes]:
