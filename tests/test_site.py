@@ -245,7 +245,7 @@ def test_a_message_gone_while_the_site_is_built_stops_the_build_and_keeps_the_si
     message: the build stops with a clear error and the previous site stays."""
     from comunicast.clock import now
     from comunicast.config import load_config
-    from comunicast.errors import ConfigError
+    from comunicast.errors import ComunicastError
     from comunicast.site import build
 
     site = own.root / "site"
@@ -260,7 +260,7 @@ def test_a_message_gone_while_the_site_is_built_stops_the_build_and_keeps_the_si
 
     monkeypatch.setattr(build, "current_messages", withdrawn_meanwhile)
     config_ = load_config(own.root / "comunicast.yaml")
-    with pytest.raises(ConfigError, match=f"archive changed .*{own.emergency_id}"):
+    with pytest.raises(ComunicastError, match=f"archive changed .*{own.emergency_id}"):
         build.build_site(config_, site, now=now(config_.tz))
     assert _tree(site) == before
 

@@ -10,6 +10,7 @@ The texts are read from the ledger only for the messages that changed: the manif
 draft, a digest of the ledger rows its message is made from (`archive.fingerprints`) with what
 the plan needs of it (its hash, page, date, image); the others are read when a file shows them
 (the feeds' newest fifty, a page to make again).
+
 Every build goes into a temporary folder beside the target and is swapped in at once
 (`swap.put_in_place`): a build killed midway leaves the previous site as it was.
 """
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comunicast import __version__
-from comunicast.errors import ConfigError
+from comunicast.errors import ComunicastError, ConfigError
 from comunicast.i18n import _
 from comunicast.site.archive import SiteMessage, current_messages, fingerprints
 from comunicast.site.markup import WORD_JOINER, to_html, without_title
@@ -552,10 +553,10 @@ class _Plan:
     """Every file of the site with its hash, and how to make it.
 
     Each file's hash stands for the data it is made from (a digest of a message's repr: every
-    field, text included), so nothing is rendered, or even turned into HTML, or read from the
-    ledger, for a file that has not changed. What must be rendered is rendered in few template calls: message pages in batches,
-    and each message's item of the index once (kept in the manifest, `cards`), so an index page
-    is a join of items it already has.
+    field, text included), so nothing is rendered, turned into HTML or read from the ledger for
+    a file that has not changed. What must be rendered is rendered in few template calls:
+    message pages in batches, and each message's item of the index once (kept in the manifest,
+    `cards`), so an index page is a join of items it already has.
     """
 
     def __init__(self, config: Config, env: _LazyEnvironment, settings: dict[str, Any],
@@ -667,7 +668,7 @@ class _Plan:
         for m in current_messages(self.ledger, list(missing)):
             entries[missing.pop(m.draft_id)].message = m
         if missing:  # withdrawn between the two reads (another host publishing): no page
-            raise ConfigError(
+            raise ComunicastError(
                 _("the archive changed while the site was being built ({ids}); build it "
                   "again").format(ids=", ".join(sorted(missing))),
                 hint=_("run `comunicast site` again: the previous site is still in place"),
