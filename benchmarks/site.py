@@ -13,6 +13,10 @@ tell comunicast's own time from a file system that is slow to create files).
 2. `comunicast site` again after one new publication (its page, the index pages and the feeds
    are rendered; every other file is linked from the previous site). Target ≤ 1 s.
 3. `comunicast site` with nothing new (writes nothing).
+Before each timed command the script calls sync(2): on a VM's disk, what the previous step wrote
+or deleted (the ledger set up without fsync, the previous round's folders) is otherwise flushed,
+discards included, during the next one, and charged to it.
+
 Each round also times the floors beneath cases 1 and 2, on the same file system: "bare
 files", a Python that only creates the built site's files (same folders, names and sizes) with
 open/write/close; "bare links", the time a Python takes only to hard-link every file of a site into a new
@@ -84,6 +88,7 @@ CPU: dict[str, list[float]] = {}
 
 def timed(args: list[str], cwd: Path, label: str = "") -> tuple[float, str]:
     """Wall seconds and stdout of one run; its CPU seconds are kept under `label`."""
+    os.sync()  # the previous step's writes and deletions are not this run's to wait for
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([*comunicast_exe(), *args], cwd=cwd, env=env(), capture_output=True,
@@ -168,6 +173,7 @@ def bench_site(publications: int, runs: int, site_dir: Path | None
 def _floor(cmd: list[str], cwd: Path, label: str) -> float:
     """Wall seconds of a bare Python command, or the seconds it prints (its CPU seconds are
     kept under `label`)."""
+    os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True)
