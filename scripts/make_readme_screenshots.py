@@ -9,6 +9,9 @@ writes its files and its desk), builds the site (`comunicast site`), serves the 
 127.0.0.1 and photographs four pages in headless Chromium (Debian's chromium and
 chromium-driver, selenium): docs/site-archivio.png (the index), docs/site-messaggio.png (a
 message with its image), docs/site-iscriviti.png and docs/desk.png.
+
+The example drafts use emoji (🎄, ⚠️): install a colour emoji font first, as a reader's phone has
+one (Debian: `apt-get install fonts-noto-color-emoji`), or Chromium leaves a blank in their place.
 """
 
 from __future__ import annotations
