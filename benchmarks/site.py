@@ -87,16 +87,19 @@ CPU: dict[str, list[float]] = {}
 
 
 def timed(args: list[str], cwd: Path, label: str = "") -> tuple[float, str]:
-    """Wall seconds and stdout of one run; its CPU seconds are kept under `label`."""
+    """Wall seconds and stdout of one `comunicast` run; its CPU seconds are kept under `label`."""
+    return _run([*comunicast_exe(), *args], cwd, label)
+
+
+def _run(cmd: list[str], cwd: Path, label: str) -> tuple[float, str]:
     os.sync()  # the previous step's writes and deletions are not this run's to wait for
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([*comunicast_exe(), *args], cwd=cwd, env=env(), capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise SystemExit(f"{args} failed ({done.returncode}):\n{done.stderr}")
+        raise SystemExit(f"{cmd} failed ({done.returncode}):\n{done.stderr}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     CPU.setdefault(label, []).append(cpu)
     return elapsed, done.stdout
@@ -173,15 +176,8 @@ def bench_site(publications: int, runs: int, site_dir: Path | None
 def _floor(cmd: list[str], cwd: Path, label: str) -> float:
     """Wall seconds of a bare Python command, or the seconds it prints (its CPU seconds are
     kept under `label`)."""
-    os.sync()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True)
-    elapsed = float(done.stdout) if done.stdout.strip() else time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU.setdefault(label, []).append((after.ru_utime - before.ru_utime)
-                                     + (after.ru_stime - before.ru_stime))
-    return elapsed
+    elapsed, out = _run(cmd, cwd, label)
+    return float(out) if out.strip() else elapsed
 
 
 #: Floors: what the file system alone costs for the site's files (argv: site, new folder).

@@ -26,7 +26,6 @@ POSTER_FORMATS = (".png", ".pdf")
 SCAN_FACTOR = 10
 
 
-
 @dataclass(frozen=True)
 class Result:
     """What was made and how far it scans from."""

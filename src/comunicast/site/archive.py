@@ -6,6 +6,7 @@ earlier texts it had; corrections and withdrawals (SPEC §10) plug in there.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -114,8 +115,6 @@ def fingerprints(ledger: Ledger) -> dict[str, str]:
     columns of every row: a build reads them all, and reads the texts only of the drafts whose
     digest changed since the previous build (`site.build`).
     """
-    import hashlib
-
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for draft_id, *values in ledger.archive_marks():
         rows[draft_id].append(tuple(values))

@@ -392,7 +392,7 @@ def _entries(ledger: Ledger | None, tz: Any, kept: dict[str, list[Any]]
     if ledger is None:
         return [], {}
     digests = fingerprints(ledger)
-    stale = [d for d, digest in digests.items() if (kept.get(d) or [None])[0] != digest]
+    stale = {d for d, digest in digests.items() if d not in kept or kept[d][0] != digest}
     fresh = ({m.draft_id: m for m in current_messages(ledger, stale if kept else None)}
              if stale else {})
     entries: list[_Entry] = []

@@ -18,17 +18,24 @@ import errno
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
+def _libc_function(name: str) -> Any:
+    """The C library's `name`, or None where this platform has none."""
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap `a` and `b` atomically; False when the platform cannot."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    renameat2 = _libc_function("renameat2")
+    if renameat2 is None:
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
                           ctypes.c_uint]
@@ -60,10 +67,7 @@ def put_in_place(built: Path, target: Path) -> None:
 def flush(folder: Path) -> None:
     """Write everything under `folder` to disk: `syncfs` on its file system (Linux), else
     `sync`. A few hundredths of a second for a rebuild's files, ~0.15 s for a whole site."""
-    try:
-        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-    except (OSError, AttributeError):
-        syncfs = None
+    syncfs = _libc_function("syncfs")
     if syncfs is not None:
         fd = os.open(folder, os.O_RDONLY)
         try:
